@@ -1,0 +1,63 @@
+"""Wall time and peak memory of `drill grade` and `drill list` against their floors.
+
+    python benchmarks/startup.py [--repeat 7]
+
+Floors: a grade cannot cost less than one `import torch` (the worker needs it); `drill
+list` cannot cost less than importing typer and rich. Targets: grade <= 1.3x the torch
+import, list <= 1.5x the typer+rich import. Peak memory is the largest resident set of
+any process of the command (the worker, for a grade).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE = ("import resource, subprocess, sys, time\n"
+         "t = time.perf_counter()\n"
+         "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+
+
+def measure(cmd: list[str], repeat: int, env: dict[str, str]) -> tuple[float, float]:
+    """(median seconds, median peak MiB) of a command run `repeat` times in a fresh probe."""
+    times, peaks = [], []
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, "-c", PROBE, *cmd], capture_output=True, text=True, env=env, check=True)
+        seconds, kib = out.stdout.split()
+        times.append(float(seconds))
+        peaks.append(int(kib) / 1024)
+    return statistics.median(times), statistics.median(peaks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    drill = str(Path(sys.executable).with_name("drill"))
+    solution = str(ROOT / "drillcli" / "solutions" / "attention.py")
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "DRILL_HOME": home, "DRILL_WORKSPACE": home}
+        rows = [
+            ("grade attention", [drill, "grade", "attention", "--file", solution],
+             "import torch", [sys.executable, "-c", "import torch"], 1.3),
+            ("list", [drill, "list"], "import typer, rich", [sys.executable, "-c", "import typer, rich"], 1.5),
+        ]
+        measure(rows[0][1], 1, env)  # warm the file cache
+        print(f"{'command':<18}{'time':>9}{'floor':>9}{'ratio':>8}{'target':>8}{'peak MiB':>10}{'floor MiB':>11}{'ratio':>7}")
+        for name, cmd, floor_name, floor_cmd, target in rows:
+            t, m = measure(cmd, args.repeat, env)
+            ft, fm = measure(floor_cmd, args.repeat, env)
+            print(f"{name:<18}{t:>8.3f}s{ft:>8.3f}s{t / ft:>8.2f}{target:>8.1f}{m:>10.0f}{fm:>11.0f}{m / fm:>7.2f}"
+                  f"   (floor: {floor_name})")
+
+
+if __name__ == "__main__":
+    main()

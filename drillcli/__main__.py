@@ -1,0 +1,3 @@
+from drillcli.cli import main
+
+main()

@@ -1,0 +1,84 @@
+"""Maintainer side: produce each problem's fixtures from its reference solution, and
+check that the stored fixtures still match what the reference produces.
+
+Expected outputs come from running `solutions/<id>.py` through the same harness that
+drives user code. Problems whose grader sets REFERENCE_DTYPE = "float64" compute the
+expected values of float32 cases in float64 and round them once, so the fixture holds
+the best float32 answer rather than one float32 formulation's rounding.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from drillcli import harness
+from drillcli.catalog import Catalog
+from drillcli.fixtures import TENSOR, Case, load_cases, save_cases
+from drillcli.spec import Spec
+
+
+def _grader(spec: Spec) -> Any:
+    return importlib.import_module(f"drillcli.graders.{spec.module_name}")
+
+
+def reference_entry(spec: Spec) -> Any:
+    return getattr(importlib.import_module(f"drillcli.solutions.{spec.module_name}"), spec.entry)
+
+
+def _upcast(case: Case) -> Case:
+    inputs = {k: (v.astype(np.float64) if case.kinds[k] == TENSOR and v.dtype == np.float32 else v)
+              for k, v in case.inputs.items()}
+    return replace(case, inputs=inputs)
+
+
+def _run(entry: Any, spec: Spec, grader: Any, case: Case) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    run_one = getattr(grader, "run", harness.run_case)
+    torch.manual_seed(case.seed or 0)
+    raw = run_one(entry, spec.kind, case, list(grader.RETURNS))
+    arrays, types = {}, {}
+    for name, value in raw.items():
+        arrays[name], types[name] = harness.describe(value)
+    return arrays, types
+
+
+def build_cases(spec: Spec) -> list[Case]:
+    """Every case of the problem with expected outputs from the reference solution."""
+    grader, entry = _grader(spec), reference_entry(spec)
+    cases = grader.cases()
+    for case in cases:
+        case.outputs, case.out_types = _run(entry, spec, grader, case)
+        if getattr(grader, "REFERENCE_DTYPE", None) == "float64" and case.dtype == "float32":
+            precise, _ = _run(entry, spec, grader, _upcast(case))
+            case.outputs = {k: precise[k].astype(v.dtype) for k, v in case.outputs.items()}
+    return cases
+
+
+def write_fixtures(spec: Spec, catalog: Catalog) -> Path:
+    path = catalog.fixture_path(spec)
+    save_cases(path, spec.id, build_cases(spec))
+    return path
+
+
+def drift(spec: Spec, catalog: Catalog) -> list[str]:
+    """Differences between the stored fixtures and a fresh build; empty when in sync."""
+    stored, fresh = load_cases(catalog.fixture_path(spec)), build_cases(spec)
+    problems = []
+    if [c.name for c in stored] != [c.name for c in fresh]:
+        return [f"{spec.id}: case list changed; rebuild with `drill build-fixtures {spec.id}`"]
+    for old, new in zip(stored, fresh):
+        for key in set(old.inputs) | set(new.inputs):
+            a, b = old.inputs.get(key), new.inputs.get(key)
+            if not np.array_equal(np.asarray(a), np.asarray(b)):
+                problems.append(f"{spec.id}/{old.name}: input {key} differs")
+        for key in set(old.outputs) | set(new.outputs):
+            a, b = old.outputs.get(key), new.outputs.get(key)
+            if a is None or b is None or a.shape != b.shape or a.dtype != b.dtype or not np.allclose(
+                    a, b, rtol=1e-6, atol=1e-9, equal_nan=True):
+                problems.append(f"{spec.id}/{old.name}: expected output {key} differs")
+    return problems

@@ -1,0 +1,414 @@
+"""The `drill` command line. Commands are thin: they parse, call one module, render.
+
+Nothing imported at module level pulls in torch or numpy, so `drill --help` and
+`drill list` start fast; grading imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from drillcli import paths
+from drillcli.catalog import Catalog, UnknownProblem
+from drillcli.spec import FAMILIES, Spec, SpecError
+from drillcli.workspace import WorkspaceError
+
+app = typer.Typer(add_completion=False, rich_markup_mode="rich",
+                  help="Practise the coding round of ML / LLM interviews.")
+USAGE_ERROR = 2
+INTERRUPTED = 130
+MAINTAINER = "Maintainer"
+PRACTICE = "Practice"
+PROGRESS = "Progress"
+
+
+def _console():
+    from drillcli.render import console
+
+    return console()
+
+
+def fail(message: str, code: int = USAGE_ERROR) -> typer.Exit:
+    _console().print(f"[red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _spec(query: str, catalog: Catalog | None = None) -> Spec:
+    catalog = catalog or Catalog()
+    try:
+        return catalog.spec(catalog.resolve(query))
+    except UnknownProblem as exc:
+        raise fail(str(exc)) from None
+    except SpecError as exc:
+        raise fail(f"malformed spec: {exc}") from None
+
+
+def _store():
+    from drillcli.store import Store, StoreError
+
+    try:
+        return Store(paths.db_path())
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+
+
+def _open_editor(path: Path) -> None:
+    from drillcli.editor import EditorError, open_in_editor
+
+    try:
+        open_in_editor(path)
+    except EditorError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.callback(invoke_without_command=True)
+def where_you_stand(ctx: typer.Context) -> None:
+    """Plain `drill`: the attempt in progress, what is due today and the next command to type."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from drillcli.practice import due_cards, in_progress, next_problem
+    from drillcli.render import status_view
+
+    store, catalog = _store(), Catalog()
+    upcoming = _catalog_call(next_problem, store, catalog)
+    _console().print(status_view(in_progress(store), due_cards(store), upcoming, _targets(catalog)))
+
+
+def _catalog_call(function, *args):
+    """Call something that reads every spec; a malformed one is a message, not a traceback."""
+    try:
+        return function(*args)
+    except SpecError as exc:
+        raise fail(f"malformed spec: {exc}") from None
+
+
+def _targets(catalog: Catalog) -> dict[str, float]:
+    """Target seconds by problem id."""
+    return {s.id: s.target_minutes * 60 for s in _catalog_call(catalog.specs)}
+
+
+@app.command("list")
+def list_problems(family: Optional[str] = typer.Option(None, "--family", "-f", help="Only this family.")) -> None:
+    """List the problems: id, title, family, difficulty, target minutes."""
+    from drillcli.render import problem_table
+
+    try:
+        specs = Catalog().summaries()
+    except SpecError as exc:
+        raise fail(f"malformed spec: {exc}") from None
+    if family:
+        if family not in FAMILIES:
+            raise fail(f"no family '{family}'; families: {', '.join(FAMILIES)}")
+        specs = [s for s in specs if s.family == family]
+    specs.sort(key=lambda s: (FAMILIES.index(s.family), s.id))
+    _console().print(problem_table(specs))
+
+
+@app.command()
+def show(problem: str = typer.Argument(..., help="Problem id, unique prefix or alias.")) -> None:
+    """Show a problem's prompt."""
+    from drillcli.render import prompt
+
+    _console().print(prompt(_spec(problem)))
+
+
+@app.command(rich_help_panel=PRACTICE)
+def start(
+    problem: str = typer.Argument(..., help="Problem id, unique prefix or alias."),
+    fresh: bool = typer.Option(False, "--fresh", help="Back up your edited file and start again from the stub."),
+    edit: bool = typer.Option(False, "--edit", help="Open the file in $EDITOR."),
+) -> None:
+    """Copy the problem's stub to your workspace, show the prompt and start the timer."""
+    from drillcli.practice import start as open_attempt
+
+    spec = _spec(problem)
+    try:
+        started = open_attempt(_store(), spec, fresh=fresh)
+    except WorkspaceError as exc:
+        raise fail(str(exc)) from None
+    _show_started(spec, started, edit)
+
+
+def _show_started(spec: Spec, started, edit: bool) -> None:
+    from drillcli.render import prompt, started_lines
+
+    console = _console()
+    console.print(prompt(spec))
+    for line in started_lines(spec, started):
+        console.print(line)
+    if edit:
+        _open_editor(started.path)
+
+
+@app.command(rich_help_panel=PRACTICE)
+def grade(
+    problem: Optional[str] = typer.Argument(None, help="Problem id; default: the one last started."),
+    file: Optional[Path] = typer.Option(None, "--file", help="Grade this file instead of the workspace file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the verdict as one JSON document."),
+) -> None:
+    """Grade your solution against the reference cases; every grade is recorded."""
+    from drillcli.practice import record_verdict
+
+    store = _store()
+    spec, path = _graded_file(store, problem, file)
+    from drillcli.runner import grade as run_grade
+
+    try:
+        verdict = run_grade(spec, path)
+    except KeyboardInterrupt:
+        raise fail("interrupted: this grade was not recorded; earlier attempts are intact.", INTERRUPTED) from None
+    graded = record_verdict(store, spec, verdict, path)
+    if as_json:
+        from drillcli.render import verdict_document
+
+        typer.echo(json.dumps(verdict_document(verdict, graded.grade.elapsed_s)))
+    else:
+        from drillcli.render import review_line, verdict_view
+
+        console = _console()
+        console.print(verdict_view(verdict, graded.grade.elapsed_s, spec.target_minutes * 60))
+        if graded.review is not None:
+            console.print(review_line(graded.review))
+    raise typer.Exit(0 if verdict.ok else 1)
+
+
+def _graded_file(store, problem: Optional[str], file: Optional[Path]) -> tuple[Spec, Path]:
+    """The problem to grade (default: the current one) and the file to grade."""
+    if problem is None:
+        problem = store.current_problem()
+        if problem is None:
+            raise fail("nothing started yet. Type `drill start <id>` (see `drill list`), "
+                       "or `drill grade <id> --file path.py`.")
+    spec = _spec(problem)
+    path = file or paths.workspace_file(spec.id)
+    if not path.is_file():
+        hint = f"run `drill start {spec.id}` first" if file is None else "check the path"
+        raise fail(f"no file at {path}: {hint}")
+    return spec, path
+
+
+@app.command(rich_help_panel=PRACTICE)
+def watch(
+    problem: Optional[str] = typer.Argument(None, help="Problem id; default: the one last started."),
+    poll: bool = typer.Option(False, "--poll", help="Poll the file instead of file-system events "
+                              "(network or container file systems)."),
+) -> None:
+    """Re-grade on every save, with a live timer against the target time."""
+    from drillcli.watch import run_watch
+
+    store = _store()
+    spec, path = _graded_file(store, problem, None)
+    run_watch(store, spec, path, poll=poll, console=_console())
+
+
+@app.command(rich_help_panel=PRACTICE)
+def hint(problem: str = typer.Argument(..., help="Problem id, unique prefix or alias.")) -> None:
+    """Reveal the next hint (recorded: one hint rates the attempt Hard, two Again)."""
+    from drillcli.practice import reveal_hint
+    from drillcli.render import hints_view
+
+    spec = _spec(problem)
+    shown, new = reveal_hint(_store(), spec)
+    _console().print(hints_view(spec, shown, new))
+
+
+@app.command(rich_help_panel=PRACTICE)
+def solution(
+    problem: str = typer.Argument(..., help="Problem id, unique prefix or alias."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Show the reference solution (counts as seen: the attempt is rated Again)."""
+    from drillcli.render import code_view
+
+    spec = _spec(problem)
+    _confirm_reveal(spec, yes)
+    _console().print(code_view(Catalog().solution_path(spec), f"reference solution: {spec.id}"))
+
+
+@app.command(rich_help_panel=PRACTICE)
+def diff(
+    problem: str = typer.Argument(..., help="Problem id, unique prefix or alias."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Show your file against the reference solution (counts as seen, like `drill solution`)."""
+    from drillcli.render import diff_view
+
+    spec = _spec(problem)
+    mine = paths.workspace_file(spec.id)
+    if not mine.is_file():
+        raise fail(f"no file at {mine}: run `drill start {spec.id}` first")
+    _confirm_reveal(spec, yes)
+    _console().print(diff_view(mine, Catalog().solution_path(spec)))
+
+
+def _confirm_reveal(spec: Spec, yes: bool) -> None:
+    """Ask before revealing the reference; a yes is recorded as solution seen."""
+    from drillcli.practice import reveal_solution
+
+    if not yes and not typer.confirm(f"Reveal the reference for {spec.id}? The attempt will count as "
+                                     f"solution seen (rated Again).", default=False):
+        raise typer.Exit(1)
+    reveal_solution(_store(), spec)
+
+
+@app.command(rich_help_panel=PRACTICE)
+def review(
+    list_only: bool = typer.Option(False, "--list", help="Show what is due and when; start nothing."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Recompute every card from the stored review "
+                                 "signals with the current rating mapping."),
+) -> None:
+    """Review the problems that are due, most overdue first: rewrite each from a fresh stub."""
+    store = _store()
+    if rebuild:
+        from drillcli.schedule import rebuild as rebuild_cards
+
+        cards = rebuild_cards(store.reviews())
+        store.replace_cards(cards)
+        _console().print(f"rebuilt {len(cards)} card(s) from {len(store.reviews())} review(s).")
+        return
+    if list_only:
+        from drillcli.render import schedule_table
+
+        _console().print(schedule_table(store.cards(), _targets(Catalog())))
+        return
+    from drillcli.review import Session
+
+    try:
+        _catalog_call(Session(store, Catalog(), _console()).run)
+    except WorkspaceError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command("next", rich_help_panel=PRACTICE)
+def next_(edit: bool = typer.Option(False, "--edit", help="Open the file in $EDITOR.")) -> None:
+    """Start the most overdue review, or else the next problem you have not tried."""
+    from drillcli.practice import next_problem, start as open_attempt
+
+    store, catalog = _store(), Catalog()
+    upcoming = _catalog_call(next_problem, store, catalog)
+    if upcoming is None:
+        _console().print("Nothing is due and you have tried every problem. `drill review --list` shows what comes next.")
+        return
+    pid, reason = upcoming
+    spec = _spec(pid, catalog)
+    try:
+        started = open_attempt(store, spec, fresh=reason == "due", mode="review" if reason == "due" else "next")
+    except WorkspaceError as exc:
+        raise fail(str(exc)) from None
+    _console().print(f"[bold]{'due for review' if reason == 'due' else 'new problem'}:[/] {spec.id}")
+    _show_started(spec, started, edit)
+
+
+@app.command(rich_help_panel=PROGRESS)
+def stats(problem: Optional[str] = typer.Argument(None, help="One problem's history.")) -> None:
+    """Per-problem best score, attempts, median time vs target, due dates; streak and heatmap."""
+    from drillcli import stats as stats_module
+
+    store, catalog = _store(), Catalog()
+    if problem:
+        _console().print(stats_module.problem_view(store, _spec(problem, catalog)))
+    else:
+        _console().print(stats_module.overview(store, _catalog_call(catalog.specs)))
+
+
+@app.command(rich_help_panel=PROGRESS)
+def export(
+    fmt: str = typer.Option("json", "--format", help="csv (one row per grade) or json (attempts, grades, reviews)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of standard output."),
+) -> None:
+    """Write the whole history as CSV or JSON."""
+    from drillcli.export import FORMATS, render
+
+    if fmt not in FORMATS:
+        raise fail(f"unknown format '{fmt}': use {' or '.join(FORMATS)}")
+    text = render(_store(), fmt)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {output}: {exc}") from None
+    _console().print(f"wrote {output}")
+
+
+@app.command(rich_help_panel=PROGRESS)
+def reset(
+    problem: str = typer.Argument(..., help="Problem id, unique prefix or alias."),
+    history: bool = typer.Option(False, "--history", help="Also delete its attempts, grades, reviews and card."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Clear a problem's workspace file (backed up first); with --history, forget its attempts."""
+    from drillcli.practice import reset as reset_problem
+
+    spec = _spec(problem)
+    store = _store()
+    if history and not yes and not typer.confirm(
+            f"Delete all {len(store.attempts(spec.id))} attempt(s) at {spec.id} and its review schedule?",
+            default=False):
+        raise typer.Exit(1)
+    try:
+        moved = reset_problem(store, spec, history)
+    except WorkspaceError as exc:
+        raise fail(str(exc)) from None
+    console = _console()
+    console.print(f"backed up your file to {moved}" if moved else "no workspace file to clear")
+    if history:
+        console.print(f"forgot the history of {spec.id}")
+
+
+@app.command()
+def config() -> None:
+    """Where drill keeps its database and your workspace (DRILL_HOME, DRILL_WORKSPACE)."""
+    from drillcli.render import config_view
+    from drillcli.store import Store, StoreError
+
+    try:
+        version, trouble = Store(paths.db_path()).schema_version, None
+    except StoreError as exc:
+        version, trouble = None, str(exc)
+    _console().print(config_view(paths.db_path(), paths.workspace(), version, trouble))
+
+
+@app.command("build-fixtures", rich_help_panel=MAINTAINER)
+def build_fixtures(problems: list[str] = typer.Argument(None, help="Problem ids; default: all.")) -> None:
+    """Regenerate reference fixtures from solutions/ (maintainers)."""
+    from drillcli.build import write_fixtures
+
+    catalog = Catalog()
+    for pid in problems or catalog.ids:
+        path = write_fixtures(_spec(pid, catalog), catalog)
+        _console().print(f"wrote {path}")
+
+
+@app.command(rich_help_panel=MAINTAINER)
+def check(problems: list[str] = typer.Argument(None, help="Problem ids; default: all.")) -> None:
+    """Prove the catalog consistent: specs load, fixtures match the reference,
+    the reference passes and the stub fails as not implemented."""
+    from drillcli.build import drift
+    from drillcli.runner import grade as run_grade
+
+    catalog, console, bad = Catalog(), _console(), 0
+    for pid in problems or catalog.ids:
+        spec = _spec(pid, catalog)
+        issues = drift(spec, catalog)
+        reference = run_grade(spec, catalog.solution_path(spec), catalog)
+        if not reference.ok:
+            issues.append(f"{pid}: the reference solution does not pass ({reference.status})")
+        stub = run_grade(spec, spec.folder / "stub.py", catalog)
+        if stub.status != "not_implemented":
+            issues.append(f"{pid}: the stub grades as {stub.status}, not as not implemented")
+        bad += bool(issues)
+        for issue in issues:
+            console.print(f"[red]✗[/] {issue}")
+        if not issues:
+            console.print(f"[green]✓[/] {pid}: {reference.total} cases")
+    raise typer.Exit(1 if bad else 0)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,118 @@
+"""Compare one case's outputs with the expected ones: structure first (type, shape,
+dtype, NaN/inf), then values. Runs in the parent; numpy only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from drillcli.fixtures import Case
+from drillcli.spec import Spec
+from drillcli.verdict import CaseResult
+
+Check = Callable[[Case, dict[str, np.ndarray]], "str | None"]
+
+TYPE_NAMES = {"tensor": "a torch.Tensor", "ndarray": "a numpy.ndarray", "list": "a list", "scalar": "a Python number"}
+
+
+class Mismatch(Exception):
+    def __init__(self, kind: str, message: str, detail: str = "", errors: tuple[float, float] | None = None):
+        self.kind, self.message, self.detail, self.errors = kind, message, detail, errors
+        super().__init__(message)
+
+
+def _fmt_index(index: tuple[int, ...]) -> str:
+    return "[" + ", ".join(map(str, index)) + "]"
+
+
+def _pair(expected: float, got: float) -> str:
+    """'expected X, got Y' with enough digits that X and Y read differently."""
+    for digits in (6, 10, 17):
+        a, b = f"{expected:.{digits}g}", f"{got:.{digits}g}"
+        if a != b:
+            break
+    return f"expected {a}, got {b}"
+
+
+def _structure(name: str, expected: np.ndarray, exp_type: dict[str, Any], got: np.ndarray | None,
+               got_type: dict[str, Any]) -> None:
+    want, have = exp_type.get("type"), got_type.get("type")
+    same_family = {want, have} <= {"list", "tuple"} or want == have
+    if got is None or not same_family:
+        got_desc = got_type.get("note") or TYPE_NAMES.get(have, have)
+        forgot = " (did you forget to return it?)" if have == "NoneType" else ""
+        raise Mismatch("type", f"{name}: expected {TYPE_NAMES.get(want, want)}, got {got_desc}{forgot}")
+    if got.shape != expected.shape:
+        if want == "list" and got.ndim == expected.ndim == 1:
+            raise Mismatch("shape", f"{name}: length {len(got)}, expected {len(expected)}")
+        raise Mismatch("shape", f"{name}: shape {tuple(got.shape)}, expected {tuple(expected.shape)}")
+    if want in ("tensor", "ndarray") and exp_type.get("dtype") != got_type.get("dtype"):
+        raise Mismatch("dtype", f"{name}: dtype {got_type.get('dtype')}, expected {exp_type.get('dtype')}")
+
+
+def values_close(name: str, expected: np.ndarray, got: np.ndarray, atol: float, rtol: float) -> tuple[float, float]:
+    """(max abs error, max rel error); raises Mismatch when outside tolerance. Public:
+    graders' `check` hooks use it for the outputs they compare by value."""
+    if expected.size == 0:
+        return 0.0, 0.0
+    if expected.dtype.kind in "biu" and got.dtype.kind in "biu":
+        off = expected != got
+        if off.any():
+            idx = tuple(int(i) for i in np.argwhere(off)[0])
+            raise Mismatch("value", f"{name}: {int(off.sum())} of {off.size} values differ",
+                           f"first at {_fmt_index(idx)}: expected {expected[idx]}, got {got[idx]}")
+        return 0.0, 0.0
+    exp, act = expected.astype(np.float64), got.astype(np.float64)
+    bad_finite = ~np.isfinite(act) & np.isfinite(exp)
+    if bad_finite.any():
+        idx = tuple(int(i) for i in np.argwhere(bad_finite)[0])
+        raise Mismatch("nan", f"{name}: {int(bad_finite.sum())} NaN/inf values where finite ones are expected",
+                       f"first at {_fmt_index(idx)}: expected {exp[idx]:.6g}, got {act[idx]}")
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        err = np.where(np.isfinite(exp), np.abs(act - exp), np.where(act == exp, 0.0, np.inf))
+        rel = np.where(np.abs(exp) > atol, err / np.abs(exp), 0.0)  # relative error means little near 0
+        off = err > atol + rtol * np.abs(exp)
+    max_abs, max_rel = float(err.max()), float(rel.max())
+    if off.any():
+        first = tuple(int(i) for i in np.argwhere(off)[0])
+        worst = np.unravel_index(int(np.argmax(np.where(off, err, -1.0))), err.shape)
+        worst = tuple(int(i) for i in worst)
+        share = off.mean()
+        raise Mismatch(
+            "value",
+            f"{name}: {off.sum()} of {off.size} values ({share:.0%}) outside atol={atol:g}, rtol={rtol:g}",
+            f"first mismatch at {_fmt_index(first)}: {_pair(exp[first], act[first])}\n"
+            f"worst at {_fmt_index(worst)}: {_pair(exp[worst], act[worst])}\n"
+            f"max abs error {max_abs:.3g}, max rel error {max_rel:.3g}",
+            errors=(max_abs, max_rel),
+        )
+    return max_abs, max_rel
+
+
+def compare_case(spec: Spec, case: Case, got: dict[str, np.ndarray], got_types: dict[str, dict[str, Any]],
+                 check: Check | None = None) -> CaseResult:
+    result = CaseResult(case.name, case.shapes(), "pass", max_abs=0.0, max_rel=0.0)
+    try:
+        for name, expected in case.outputs.items():
+            _structure(name, expected, case.out_types.get(name, {}), got.get(name), got_types.get(name, {}))
+        if check is not None:
+            try:
+                problem = check(case, got)
+            except Exception as exc:  # noqa: BLE001 - the output is the user's; never crash the grade
+                problem = f"{', '.join(got)}: could not be checked ({type(exc).__name__}: {exc})"
+            if problem:
+                raise Mismatch("value", problem.splitlines()[0], "\n".join(problem.splitlines()[1:]))
+            return result
+        for name, expected in case.outputs.items():
+            atol, rtol = spec.tol(str(expected.dtype))
+            max_abs, max_rel = values_close(name, expected, got[name], atol, rtol)
+            result.max_abs = max(result.max_abs, max_abs)
+            result.max_rel = max(result.max_rel, max_rel)
+    except Mismatch as m:
+        result.status, result.kind, result.message, result.detail = "fail", m.kind, m.message, m.detail
+        result.max_abs, result.max_rel = m.errors or (None, None)
+    if case.note and not result.passed:
+        result.detail = f"case: {case.note}\n{result.detail}".rstrip()
+    return result

@@ -1,0 +1,250 @@
+"""How problems and verdicts look in the terminal (rich)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from drillcli import clock
+from drillcli.clock import duration
+from drillcli.spec import Spec
+from drillcli.verdict import Verdict
+
+if TYPE_CHECKING:
+    from drillcli.practice import Started
+    from drillcli.store import Attempt, CardRow, ReviewRecord
+
+STATUS_STYLE = {"pass": "green", "fail": "red", "error": "red", "not_run": "dim"}
+
+
+def problem_table(specs: list[Spec]) -> Table:
+    table = Table(title="drill problems", title_justify="left")
+    table.add_column("id", no_wrap=True, style="bold")
+    for column in ("title", "family", "difficulty"):
+        table.add_column(column)
+    table.add_column("minutes", justify="right")
+    for s in specs:
+        table.add_row(s.id, s.title, s.family, s.difficulty, f"{s.target_minutes:g}")
+    return table
+
+
+def prompt(spec: Spec) -> Panel:
+    title = f"[bold]{spec.title}[/]  [dim]{spec.id} · {spec.family} · {spec.difficulty} · {spec.target_minutes:g} min[/]"
+    from rich.markdown import Markdown  # markdown-it is slow to import: only `show`/`start` need it
+
+    return Panel(Markdown(spec.prompt), title=title, title_align="left")
+
+
+def _err(x: float | None) -> str:
+    return "" if x is None else f"{x:.2e}"
+
+
+def case_table(verdict: Verdict) -> Table:
+    table = Table(title_justify="left", show_edge=False)
+    table.add_column("case", no_wrap=True)
+    table.add_column("inputs", style="dim", no_wrap=True, overflow="ellipsis", max_width=24)
+    table.add_column("result", no_wrap=True, min_width=7)
+    table.add_column("abs err", justify="right", no_wrap=True, min_width=8)
+    table.add_column("rel err", justify="right", no_wrap=True, min_width=8)
+    for c in verdict.cases:
+        label = {"pass": "pass", "fail": "FAIL", "error": "ERROR", "not_run": "not run"}[c.status]
+        if c.kind and c.status != "pass":
+            label += f" ({c.kind.replace('_', ' ')})"
+        table.add_row(c.name, c.shapes, Text(label, style=STATUS_STYLE[c.status]), _err(c.max_abs), _err(c.max_rel))
+    return table
+
+
+def _message_and_detail(message: str, detail: str) -> Text:
+    """The message, then the detail, without saying the same line twice (a traceback
+    ends with the exception line that is also the message)."""
+    if not detail or detail.strip() == message.strip():
+        return Text(message)
+    if message.strip() in detail:
+        return Text(detail)
+    return Text(f"{message}\n{detail}")
+
+
+def _failure_panel(verdict: Verdict) -> Panel | None:
+    if verdict.message or verdict.detail and not verdict.cases:
+        body = _message_and_detail(verdict.message, verdict.detail)
+        return Panel(body, title=f"[red]{verdict.explanation}[/]", title_align="left", border_style="red")
+    first = verdict.first_failure()
+    if first is None:
+        return None
+    body = _message_and_detail(first.message, first.detail)
+    return Panel(body, title=f"[red]first failure: {first.name}[/]", title_align="left", border_style="red")
+
+
+def verdict_view(verdict: Verdict, elapsed_s: float | None = None, target_s: float | None = None) -> Group:
+    parts: list = []
+    if verdict.cases:
+        parts.append(case_table(verdict))
+    panel = _failure_panel(verdict)
+    if panel is not None:
+        parts.append(panel)
+    if verdict.output and not verdict.ok:
+        more = f" (of {verdict.printed_bytes} bytes)" if verdict.printed_bytes > len(verdict.output) else ""
+        parts.append(Panel(Text(verdict.output.rstrip()[-2000:]), title=f"your code printed{more}",
+                           title_align="left", border_style="dim"))
+    style = "bold green" if verdict.ok else "bold red"
+    if verdict.total:
+        line = Text(f"{verdict.passed}/{verdict.total} cases passed", style=style)
+        if not verdict.ok:
+            line.append(f"  ·  {verdict.explanation}", style="red")
+    else:
+        line = Text(f"not run: {verdict.explanation}", style=style)
+    if elapsed_s is not None:
+        line.append(f"  ·  {duration(elapsed_s)} since drill start", style="dim")
+        if target_s is not None:
+            line.append(f" (target {duration(target_s)})", style="dim" if elapsed_s <= target_s else "yellow")
+    parts.append(line)
+    return Group(*parts)
+
+
+def verdict_document(verdict: Verdict, elapsed_s: float | None) -> dict[str, Any]:
+    """`drill grade --json`: one document for editors and scripts."""
+    return {
+        "problem": verdict.problem,
+        "status": verdict.status,
+        "ok": verdict.ok,
+        "explanation": verdict.explanation,
+        "message": verdict.message,
+        "score": {"passed": verdict.passed, "total": verdict.total,
+                  "fraction": verdict.passed / verdict.total if verdict.total else 0.0},
+        "elapsed_s": elapsed_s,
+        "cases": [{"name": c.name, "status": c.status, "kind": c.kind, "message": c.message, "shapes": c.shapes,
+                   "errors": {"max_abs": c.max_abs, "max_rel": c.max_rel}} for c in verdict.cases],
+    }
+
+
+def console() -> Console:
+    return Console(highlight=False)
+
+
+RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
+RATING_STYLE = {1: "red", 2: "yellow", 3: "green", 4: "bold green"}
+
+
+def started_lines(spec: Spec, started: Started) -> list[str]:
+    lines = []
+    if started.backup is not None:
+        lines.append(f"[yellow]your previous file was backed up to[/] {started.backup}")
+    if started.kept:
+        lines.append(f"[yellow]kept your edited file[/] {started.path} (`--fresh` backs it up and starts over)")
+    if started.resumed:
+        lines.append("[dim]the attempt in progress goes on; its timer kept running[/]")
+    lines.append(f"Edit [bold]{started.path}[/], then run [bold]drill grade[/] (or [bold]drill watch[/]).  "
+                 f"Target: {spec.target_minutes:g} min.")
+    return lines
+
+
+def review_line(review: ReviewRecord) -> Text:
+    """What the schedule made of a closed attempt."""
+    line = Text("rated ")
+    line.append(RATING_NAMES[review.rating], style=RATING_STYLE[review.rating])
+    line.append(f"; next review {clock.from_timestamp(review.due_at):%Y-%m-%d} "
+                f"({clock.relative(review.due_at, review.reviewed_at)})", style="dim")
+    return line
+
+
+def timer_text(elapsed_s: float, target_s: float) -> Text:
+    """12m05s / 10m00s, yellow once over the target."""
+    return Text(f"{duration(elapsed_s)} / {duration(target_s)}", style="yellow" if elapsed_s > target_s else "cyan")
+
+
+def hints_view(spec: Spec, shown: list[str], new: bool) -> Group:
+    parts: list = [Text(f"hint {i}/{len(spec.hints)}: {h}", style="bold" if i == len(shown) and new else "dim")
+                   for i, h in enumerate(shown, 1)]
+    if not spec.hints:
+        parts.append(Text(f"{spec.id} has no hints. `drill solution {spec.id}` shows the reference."))
+    elif not new:
+        parts.append(Text(f"no more hints. `drill solution {spec.id}` shows the reference.", style="yellow"))
+    return Group(*parts)
+
+
+def code_view(path: Path, title: str) -> Panel:
+    from rich.syntax import Syntax
+
+    return Panel(Syntax(path.read_text(encoding="utf-8"), "python", line_numbers=True), title=title,
+                 title_align="left")
+
+
+def diff_view(mine: Path, reference: Path) -> Panel:
+    import difflib
+
+    from rich.syntax import Syntax
+
+    lines = difflib.unified_diff(mine.read_text(encoding="utf-8").splitlines(keepends=True),
+                                 reference.read_text(encoding="utf-8").splitlines(keepends=True),
+                                 fromfile=f"yours: {mine}", tofile="reference")
+    text = "".join(lines) or "identical to the reference\n"
+    return Panel(Syntax(text, "diff"), title="your file vs the reference", title_align="left")
+
+
+def schedule_table(cards: list[CardRow], targets: dict[str, float]) -> Table | Text:
+    """`drill review --list`: every card, soonest due first."""
+    if not cards:
+        return Text("Nothing scheduled yet: a problem joins the review schedule when you first finish it.")
+    now = clock.timestamp()
+    horizon = clock.end_of_day(clock.now()).timestamp()
+    table = Table(title="review schedule", title_justify="left")
+    for column in ("problem", "due", "when", "last practised"):
+        table.add_column(column)
+    for c in cards:
+        style = "bold red" if c.due_at <= now else "yellow" if c.due_at <= horizon else ""
+        when = "due now" if c.due_at <= now else clock.relative(c.due_at, now)
+        unknown = "" if c.problem in targets else " (not in the catalog)"
+        last = clock.relative(c.last_review_at, now) if c.last_review_at else ""
+        table.add_row(c.problem + unknown, f"{clock.from_timestamp(c.due_at):%Y-%m-%d %H:%M}",
+                      Text(when, style=style), last)
+    return table
+
+
+def status_view(attempt: Attempt | None, due: list[CardRow], upcoming: tuple[str, str] | None,
+                targets: dict[str, float]) -> Group:
+    """Plain `drill`: where the user stands and the next command to type."""
+    parts: list = []
+    now = clock.timestamp()
+    if attempt is not None:
+        line = Text(f"in progress: {attempt.problem}  ")
+        line.append_text(timer_text(now - attempt.started_at, targets.get(attempt.problem, 0.0)))
+        if attempt.status:
+            line.append(f"  ·  last grade {attempt.passed_cases}/{attempt.total_cases} ({attempt.status})", style="dim")
+        if attempt.hints_used or attempt.solution_seen:
+            line.append(f"  ·  {attempt.hints_used} hint(s)" + (", solution seen" if attempt.solution_seen else ""),
+                        style="dim")
+        parts.append(line)
+    if due:
+        names = ", ".join(c.problem for c in due[:8]) + (" ..." if len(due) > 8 else "")
+        parts.append(Text(f"due today: {len(due)} ({names})", style="bold"))
+    else:
+        parts.append(Text("nothing due today", style="dim"))
+    parts.append(Text("next: ", style="bold").append(_next_command(attempt, due, upcoming), style="bold cyan"))
+    return Group(*parts)
+
+
+def _next_command(attempt: Attempt | None, due: list[CardRow], upcoming: tuple[str, str] | None) -> str:
+    if attempt is not None:
+        return f"drill grade   (or drill watch {attempt.problem})"
+    if due:
+        return "drill review"
+    if upcoming is not None:
+        return f"drill next    (starts {upcoming[0]})"
+    return "drill stats"
+
+
+def config_view(db: Path, workspace: Path, version: int | None, trouble: str | None) -> Group:
+    from drillcli.store import SCHEMA_VERSION
+
+    lines = [Text(f"database   {db}   (DRILL_HOME sets its folder)"),
+             Text(f"workspace  {workspace}   (DRILL_WORKSPACE)")]
+    if trouble:
+        lines.append(Text(f"problem: {trouble}", style="red"))
+    else:
+        lines.append(Text(f"schema     version {version} (this drill knows {SCHEMA_VERSION})", style="dim"))
+    return Group(*lines)

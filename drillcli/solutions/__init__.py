@@ -1,0 +1,1 @@
+"""Reference solutions, one module a problem. Never imported while grading user code."""

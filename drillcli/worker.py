@@ -1,0 +1,267 @@
+"""The grading worker: the only process that imports torch and the user's code.
+
+    python -I -m drillcli.worker REQUEST.json STATUS_FD
+
+It applies the limits, installs the guards, imports the user's file and runs every
+case, writing one JSON line per event to OUT/log.jsonl and each case's outputs to
+OUT/case_<i>.npz as it goes, so whatever finished survives a kill. It never decides
+pass or fail: the parent compares.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import resource
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+OUTPUT_LIMIT = 64 * 1024          # bytes of the user's printed output that are kept
+FILE_LIMIT = 256 * 1024 * 1024    # no file the worker writes may grow past this
+MEMORY_MARKERS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
+
+
+class Deadline(BaseException):
+    """Raised by the alarm when time is up (BaseException: user code can't swallow it)."""
+
+
+class BoundedWriter:
+    """Stands in for sys.stdout/stderr: passes the first OUTPUT_LIMIT bytes through, counts the rest."""
+
+    def __init__(self, fd: int):
+        self.fd, self.written, self.total = fd, 0, 0
+
+    def write(self, text: str) -> int:
+        data = str(text).encode("utf-8", "replace")
+        self.total += len(data)
+        room = OUTPUT_LIMIT - self.written
+        if room > 0:
+            os.write(self.fd, data[:room])
+            self.written += min(room, len(data))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+class Log:
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+        self.fd = os.open(out_dir / "log.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+    def event(self, **fields: Any) -> None:
+        os.write(self.fd, (json.dumps(fields) + "\n").encode())
+
+
+def apply_limits(memory_mb: int) -> None:
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def user_traceback(exc: BaseException, user_file: str) -> str:
+    """The traceback trimmed to the user's own frames, then the exception line."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == user_file]
+    lines = [f"  line {f.lineno}, in {f.name}\n    {(f.line or '').strip()}" for f in frames]
+    lines.append(f"{type(exc).__name__}: {exc}".rstrip(": "))
+    return "\n".join(lines)
+
+
+def classify(exc: BaseException) -> str:
+    """Error kind the parent turns into a verdict."""
+    from drillcli.guard import ForbiddenCall
+    from drillcli.harness import ModifiedInput, WrongReturn
+
+    if isinstance(exc, Deadline):
+        return "timeout"
+    if isinstance(exc, ForbiddenCall):
+        return "forbidden"
+    if isinstance(exc, NotImplementedError):
+        return "not_implemented"
+    if isinstance(exc, SystemExit):
+        return "exit"
+    if isinstance(exc, WrongReturn):
+        return "wrong_return"
+    if isinstance(exc, ModifiedInput):
+        return "modified_input"
+    if isinstance(exc, MemoryError) or any(m in str(exc) for m in MEMORY_MARKERS):
+        return "memory"
+    if isinstance(exc, SyntaxError):
+        return "syntax"
+    return "exception"
+
+
+def error_fields(exc: BaseException, user_file: str) -> dict[str, Any]:
+    kind = classify(exc)
+    message = f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else f"{type(exc).__name__}: {exc}"
+    return {"kind": kind, "message": message, "traceback": user_traceback(exc, user_file)}
+
+
+def import_user(path: str) -> ModuleType:
+    sys.path.insert(0, str(Path(path).parent))
+    spec = importlib.util.spec_from_file_location("submission", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["submission"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class Clock:
+    """One wall-clock deadline for the whole run, enforced with SIGALRM."""
+
+    def __init__(self, seconds: float):
+        self.deadline = time.monotonic() + seconds
+        signal.signal(signal.SIGALRM, self._ring)
+
+    def _ring(self, signum: int, frame: Any) -> None:
+        raise Deadline()
+
+    def arm(self, budget: float | None = None) -> None:
+        remaining = self.deadline - time.monotonic()
+        seconds = remaining if budget is None else min(budget, remaining)
+        signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+
+    def disarm(self) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+
+def best_time(fn: Callable[[], Any], repeats: int = 2) -> float:
+    """Best of `repeats` runs; a run of over half a second is measured once (noise is
+    small next to it, and the user waits for every repeat)."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+        if best > 0.5:
+            break
+    return best
+
+
+def run_timed(call: Callable[[Callable], Any], reference: Callable, entry: Callable, ratio: float,
+              clock: Clock, record: dict[str, Any]) -> Any:
+    """Run the user's entry with a budget of `ratio` times the reference's time on the
+    same input. If the budget runs out while the machine got busier (the reference,
+    timed again, is 1.5x slower than before), the user gets one more try."""
+    ref_s, retried = best_time(lambda: call(reference)), False
+    while True:
+        budget = ref_s * ratio + 0.25
+        record["timing"] = {"ref_s": ref_s, "ratio_limit": ratio, "limit_s": budget}
+        clock.arm(budget)
+        try:
+            return call(entry)
+        except Deadline:
+            clock.disarm()
+            if retried or clock.expired():
+                raise
+            again = best_time(lambda: call(reference))
+            if again < 1.5 * ref_s:
+                raise
+            ref_s, retried = again, True
+
+
+def save_outputs(out_dir: Path, index: int, outputs: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+
+    from drillcli.harness import describe
+
+    arrays, types = {}, {}
+    for name, value in outputs.items():
+        arr, types[name] = describe(value)
+        if arr is not None:
+            arrays[name] = arr
+    np.savez(out_dir / f"case_{index}.npz", **arrays)
+    return types
+
+
+def run(request: dict[str, Any], status_fd: int) -> None:
+    out_dir, user_file = Path(request["out_dir"]), request["user_file"]
+    log = Log(out_dir)
+    apply_limits(request["memory_limit_mb"])
+    import numpy  # noqa: F401  (imported before the user's code can patch it)
+    import torch  # noqa: F401
+
+    from drillcli import guard, harness
+    from drillcli.fixtures import load_cases
+
+    os.write(status_fd, b"R")
+    grader = importlib.import_module(f"drillcli.graders.{request['module']}")
+    cases = load_cases(Path(request["fixture"]), with_outputs=False)
+    reference = None
+    if any(c.timed for c in cases):
+        reference = getattr(importlib.import_module(f"drillcli.solutions.{request['module']}"), request["entry"])
+    run_one = getattr(grader, "run", harness.run_case)
+    names = list(grader.RETURNS)
+
+    sys.stdout = sys.stderr = BoundedWriter(1)
+    guard.install_import_guard(tuple(request["forbid"]))
+    guard.install_api_guard(tuple(request["forbid"]), user_file)
+    clock = Clock(request["time_limit_s"])
+
+    try:
+        clock.arm()
+        module = import_user(user_file)
+        clock.disarm()
+    except BaseException as exc:  # noqa: BLE001 - anything the import does is the user's
+        clock.disarm()
+        log.event(event="module_error", **error_fields(exc, user_file))
+        return
+    entry = getattr(module, request["entry"], None)
+    if entry is None:
+        log.event(event="module_error", kind="missing_entry",
+                  message=f"your file does not define {request['entry']}", traceback="")
+        return
+
+    for i, case in enumerate(cases):
+        if clock.expired():
+            break
+        log.event(event="start", case=i)
+        record: dict[str, Any] = {"event": "done", "case": i}
+        try:
+            call = lambda fn: run_one(fn, request["kind"], case, names)  # noqa: E731
+            start = time.perf_counter()
+            if case.timed:
+                outputs = run_timed(call, reference, entry, getattr(grader, "MAX_TIME_RATIO", 10.0), clock, record)
+            else:
+                clock.arm()
+                outputs = call(entry)
+            record["seconds"] = time.perf_counter() - start
+            clock.disarm()
+            record["types"] = save_outputs(out_dir, i, outputs)
+            record["status"] = "ok"
+        except BaseException as exc:  # noqa: BLE001
+            clock.disarm()
+            record.update(status="error", **error_fields(exc, user_file))
+            if case.timed and isinstance(exc, Deadline) and not clock.expired():
+                record["kind"] = "too_slow"
+        if guard.VIOLATIONS:
+            record.update(status="error", kind="forbidden", message=guard.VIOLATIONS[0], traceback="")
+        log.event(**record)
+    log.event(event="finished", printed=getattr(sys.stdout, "total", 0))
+
+
+def main() -> None:
+    request = json.loads(Path(sys.argv[1]).read_text())
+    try:
+        run(request, int(sys.argv[2]))
+    finally:
+        sys.stdout.flush()
+    os._exit(0)  # skip interpreter teardown: user code may have left threads or atexit hooks
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""Helpers the problem tests share."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from drillcli.catalog import Catalog
+from drillcli.fixtures import Case, load_cases
+from drillcli.verdict import Verdict
+
+
+def describe(verdict: Verdict) -> str:
+    """A verdict summary for assertion messages."""
+    first = verdict.first_failure()
+    where = f"; first failure {first.name}: {first.message} {first.detail}" if first else ""
+    return f"{verdict.status} {verdict.passed}/{verdict.total} {verdict.message}{where}"
+
+
+def reference(problem_id: str) -> Any:
+    """The reference solution's entry point."""
+    spec = Catalog().spec(problem_id)
+    return getattr(importlib.import_module(f"drillcli.solutions.{spec.module_name}"), spec.entry)
+
+
+def stored_cases(problem_id: str) -> list[Case]:
+    """The problem's stored fixture cases, expected outputs included."""
+    catalog = Catalog()
+    return load_cases(catalog.fixture_path(catalog.spec(problem_id)))
