@@ -1,0 +1,392 @@
+"""The attempt history in SQLite: WAL mode, a busy timeout, a schema version with
+migrations, and every write in one transaction."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+BUSY_TIMEOUT_MS = 10_000
+
+# Each entry upgrades the schema by one version; never edit a released one, append.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE attempts (
+        id            INTEGER PRIMARY KEY,
+        problem       TEXT NOT NULL,
+        started_at    REAL NOT NULL,          -- unix seconds
+        graded_at     REAL,
+        elapsed_s     REAL,
+        passed_cases  INTEGER,
+        total_cases   INTEGER,
+        status        TEXT,                   -- verdict status of the last grade
+        hints_used    INTEGER NOT NULL DEFAULT 0,
+        solution_seen INTEGER NOT NULL DEFAULT 0,
+        code_hash     TEXT
+    );
+    CREATE INDEX attempts_problem ON attempts(problem, started_at);
+    CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+    # 2: every grade in its own table, attempts that close, FSRS cards and the raw
+    # signals of every review (so the schedule can be rebuilt if the rating mapping changes).
+    """
+    ALTER TABLE attempts ADD COLUMN closed_at REAL;
+    ALTER TABLE attempts ADD COLUMN outcome TEXT;            -- passed | failed | abandoned
+    ALTER TABLE attempts ADD COLUMN mode TEXT NOT NULL DEFAULT 'start';   -- start | review | next
+    CREATE TABLE grades (
+        id            INTEGER PRIMARY KEY,
+        attempt_id    INTEGER REFERENCES attempts(id),   -- NULL: graded with no attempt started
+        problem       TEXT NOT NULL,
+        graded_at     REAL NOT NULL,
+        elapsed_s     REAL,
+        passed_cases  INTEGER NOT NULL,
+        total_cases   INTEGER NOT NULL,
+        status        TEXT NOT NULL,
+        hints_used    INTEGER NOT NULL DEFAULT 0,
+        solution_seen INTEGER NOT NULL DEFAULT 0,
+        code_hash     TEXT
+    );
+    CREATE INDEX grades_problem ON grades(problem, graded_at);
+    CREATE INDEX grades_attempt ON grades(attempt_id);
+    CREATE TABLE reviews (
+        id            INTEGER PRIMARY KEY,
+        problem       TEXT NOT NULL,
+        attempt_id    INTEGER REFERENCES attempts(id),
+        reviewed_at   REAL NOT NULL,
+        passed        INTEGER NOT NULL,
+        passed_cases  INTEGER,
+        total_cases   INTEGER,
+        elapsed_s     REAL,
+        target_s      REAL NOT NULL,
+        hints_used    INTEGER NOT NULL,
+        solution_seen INTEGER NOT NULL,
+        self_rating   INTEGER,                -- 1..4 on the follow-up questions, NULL if not asked
+        rating        INTEGER NOT NULL,       -- the FSRS rating given: 1 Again, 2 Hard, 3 Good, 4 Easy
+        due_at        REAL NOT NULL           -- when the card fell due after this review
+    );
+    CREATE INDEX reviews_problem ON reviews(problem, reviewed_at);
+    CREATE TABLE cards (
+        problem        TEXT PRIMARY KEY,
+        card_id        INTEGER NOT NULL,
+        card           TEXT NOT NULL,         -- fsrs Card.to_json()
+        due_at         REAL NOT NULL,
+        last_review_at REAL
+    );
+    CREATE INDEX cards_due ON cards(due_at);
+    INSERT INTO grades (attempt_id, problem, graded_at, elapsed_s, passed_cases, total_cases, status,
+                        hints_used, solution_seen, code_hash)
+        SELECT id, problem, graded_at, elapsed_s, passed_cases, total_cases, status, hints_used,
+               solution_seen, code_hash
+        FROM attempts WHERE graded_at IS NOT NULL;
+    UPDATE attempts SET closed_at = graded_at, outcome = 'passed' WHERE status = 'passed';
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+WAL_RETRIES = 50   # switching a brand-new file to WAL can meet a concurrent first open
+
+ATTEMPT_COLUMNS = ("id, problem, started_at, graded_at, elapsed_s, passed_cases, total_cases, status, "
+                   "hints_used, solution_seen, code_hash, closed_at, outcome, mode")
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message says why and what to do."""
+
+
+@dataclass
+class Attempt:
+    id: int
+    problem: str
+    started_at: float
+    graded_at: float | None
+    elapsed_s: float | None
+    passed_cases: int | None
+    total_cases: int | None
+    status: str | None            # verdict status of the latest grade
+    hints_used: int
+    solution_seen: bool
+    code_hash: str | None
+    closed_at: float | None = None
+    outcome: str | None = None    # passed | failed | abandoned; None while open
+    mode: str = "start"
+
+    def __post_init__(self) -> None:
+        self.solution_seen = bool(self.solution_seen)
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+@dataclass
+class GradeRecord:
+    """One grade, as kept in the `grades` table."""
+
+    problem: str
+    graded_at: float
+    passed_cases: int
+    total_cases: int
+    status: str
+    code_hash: str | None
+    attempt_id: int | None = None
+    elapsed_s: float | None = None
+    hints_used: int = 0
+    solution_seen: bool = False
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.solution_seen = bool(self.solution_seen)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass
+class ReviewRecord:
+    """The raw signals of one review, the rating they gave and the card it produced."""
+
+    problem: str
+    attempt_id: int | None
+    reviewed_at: float
+    passed: bool
+    passed_cases: int | None
+    total_cases: int | None
+    elapsed_s: float | None
+    target_s: float
+    hints_used: int
+    solution_seen: bool
+    self_rating: int | None
+    rating: int
+    due_at: float
+    card_id: int = 0
+    card: str = ""                # fsrs Card.to_json() after the review; not a column of `reviews`
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.passed, self.solution_seen = bool(self.passed), bool(self.solution_seen)
+
+
+@dataclass
+class CardRow:
+    problem: str
+    card_id: int
+    card: str
+    due_at: float
+    last_review_at: float | None
+
+
+REVIEW_COLUMNS = ("problem, attempt_id, reviewed_at, passed, passed_cases, total_cases, elapsed_s, target_s, "
+                  "hints_used, solution_seen, self_rating, rating, due_at")
+GRADE_COLUMNS = ("problem, graded_at, passed_cases, total_cases, status, code_hash, attempt_id, elapsed_s, "
+                 "hints_used, solution_seen")
+
+
+class Store:
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not os.access(path.parent, os.W_OK | os.X_OK):
+                raise PermissionError(f"no write permission on {path.parent}")
+            self.conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._check_version(self._version())   # before WAL, which would rewrite a newer file's header
+            self._enable_wal()
+            self._migrate()
+        except StoreError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"the database {path} cannot be read ({exc}). It was left untouched: move it aside "
+                f"(or set DRILL_HOME to another folder) to start a new history.") from None
+        except OSError as exc:
+            raise StoreError(f"cannot use the data folder {path.parent}: {exc}. "
+                             f"Set DRILL_HOME to a writable folder.") from None
+
+    def _enable_wal(self) -> None:
+        """WAL once per file (it persists); a concurrent first open may briefly hold the lock."""
+        for _ in range(WAL_RETRIES):
+            try:
+                if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                time.sleep(0.1)
+        raise StoreError(f"the database {self.path} stayed locked by another process. Close other drill "
+                         f"commands and try again; the file was left untouched.")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE takes the write lock up front, so a busy writer waits instead of failing."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def _check_version(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"the database {self.path} was written by a newer drill (schema {version}, "
+                             f"this one knows {SCHEMA_VERSION}). Upgrade drill (pip install -U drill), or set "
+                             f"DRILL_HOME to another folder; the file was left untouched.")
+
+    def _migrate(self) -> None:
+        while self._version() < SCHEMA_VERSION:
+            with self.transaction() as conn:
+                version = self._version()   # re-read under the lock: another process may have migrated
+                self._check_version(version)
+                if version >= SCHEMA_VERSION:
+                    break
+                for statement in MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version + 1}")
+
+    @property
+    def schema_version(self) -> int:
+        return self._version()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- attempts ---------------------------------------------------------------------
+
+    def start_attempt(self, problem: str, code_hash: str, now: float, mode: str = "start") -> int:
+        with self.transaction() as conn:
+            cur = conn.execute("INSERT INTO attempts (problem, started_at, code_hash, mode) VALUES (?, ?, ?, ?)",
+                               (problem, now, code_hash, mode))
+            conn.execute("INSERT OR REPLACE INTO state (key, value) VALUES ('current', ?)", (problem,))
+            return int(cur.lastrowid)
+
+    def set_current(self, problem: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO state (key, value) VALUES ('current', ?)", (problem,))
+
+    def current_problem(self) -> str | None:
+        row = self.conn.execute("SELECT value FROM state WHERE key = 'current'").fetchone()
+        return row[0] if row else None
+
+    def _attempt(self, where: str, args: tuple) -> Attempt | None:
+        row = self.conn.execute(f"SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE {where} "
+                                f"ORDER BY started_at DESC, id DESC LIMIT 1", args).fetchone()
+        return Attempt(*row) if row else None
+
+    def attempt(self, attempt_id: int) -> Attempt | None:
+        return self._attempt("id = ?", (attempt_id,))
+
+    def latest_attempt(self, problem: str) -> Attempt | None:
+        """The latest attempt at the problem, open or closed."""
+        return self._attempt("problem = ?", (problem,))
+
+    def open_attempt(self, problem: str) -> Attempt | None:
+        """The attempt at the problem still in progress, if any."""
+        return self._attempt("problem = ? AND closed_at IS NULL", (problem,))
+
+    def attempts(self, problem: str | None = None) -> list[Attempt]:
+        """Attempts, oldest first."""
+        where, args = ("WHERE problem = ?", (problem,)) if problem else ("", ())
+        rows = self.conn.execute(f"SELECT {ATTEMPT_COLUMNS} FROM attempts {where} ORDER BY started_at, id", args)
+        return [Attempt(*row) for row in rows]
+
+    def add_hint(self, attempt_id: int) -> int:
+        """Count one more hint on the attempt; returns the new count."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE attempts SET hints_used = hints_used + 1 WHERE id = ?", (attempt_id,))
+            return conn.execute("SELECT hints_used FROM attempts WHERE id = ?", (attempt_id,)).fetchone()[0]
+
+    def mark_solution_seen(self, attempt_id: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE attempts SET solution_seen = 1 WHERE id = ?", (attempt_id,))
+
+    def record_grade(self, grade: GradeRecord, close: bool = False, review: ReviewRecord | None = None) -> int:
+        """Keep the grade; update its attempt (if open) with the latest result, closing it
+        when `close`; write the review and its card, if any. One transaction."""
+        with self.transaction() as conn:
+            cur = conn.execute(f"INSERT INTO grades ({GRADE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               _grade_values(grade))
+            if grade.attempt_id is not None:
+                conn.execute("UPDATE attempts SET graded_at = ?, elapsed_s = ?, passed_cases = ?, total_cases = ?, "
+                             "status = ?, code_hash = ? WHERE id = ? AND closed_at IS NULL",
+                             (grade.graded_at, grade.elapsed_s, grade.passed_cases, grade.total_cases,
+                              grade.status, grade.code_hash, grade.attempt_id))
+                if close:
+                    _close(conn, grade.attempt_id, "passed" if grade.passed else "failed", grade.graded_at)
+            if review is not None:
+                _write_review(conn, review)
+            return int(cur.lastrowid)
+
+    def close_attempt(self, attempt_id: int, outcome: str, now: float, review: ReviewRecord | None = None) -> None:
+        """Close an attempt (passed, failed or abandoned) and write its review, if any."""
+        with self.transaction() as conn:
+            _close(conn, attempt_id, outcome, now)
+            if review is not None:
+                _write_review(conn, review)
+
+    def grades(self, problem: str | None = None) -> list[GradeRecord]:
+        """Grades, oldest first."""
+        where, args = ("WHERE problem = ?", (problem,)) if problem else ("", ())
+        rows = self.conn.execute(f"SELECT {GRADE_COLUMNS}, id FROM grades {where} ORDER BY graded_at, id", args)
+        return [GradeRecord(*row) for row in rows]
+
+    # -- reviews and cards ------------------------------------------------------------
+
+    def reviews(self, problem: str | None = None) -> list[ReviewRecord]:
+        """Reviews, oldest first (without the card JSON, which lives in `cards`)."""
+        where, args = ("WHERE problem = ?", (problem,)) if problem else ("", ())
+        rows = self.conn.execute(f"SELECT {REVIEW_COLUMNS}, id FROM reviews {where} ORDER BY reviewed_at, id", args)
+        return [ReviewRecord(*row[:-1], id=row[-1]) for row in rows]
+
+    def card(self, problem: str) -> CardRow | None:
+        row = self.conn.execute("SELECT problem, card_id, card, due_at, last_review_at FROM cards WHERE problem = ?",
+                                (problem,)).fetchone()
+        return CardRow(*row) if row else None
+
+    def cards(self) -> list[CardRow]:
+        """Every card, soonest due first (most overdue first)."""
+        rows = self.conn.execute("SELECT problem, card_id, card, due_at, last_review_at FROM cards "
+                                 "ORDER BY due_at, problem")
+        return [CardRow(*row) for row in rows]
+
+    def replace_cards(self, cards: list[CardRow]) -> None:
+        """Swap every card at once (a schedule rebuilt from the reviews)."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM cards")
+            conn.executemany("INSERT INTO cards VALUES (?, ?, ?, ?, ?)",
+                             [(c.problem, c.card_id, c.card, c.due_at, c.last_review_at) for c in cards])
+
+    def delete_history(self, problem: str) -> int:
+        """Forget a problem: its attempts, grades, reviews and card. Returns the attempts deleted."""
+        with self.transaction() as conn:
+            for table in ("grades", "reviews", "cards"):
+                conn.execute(f"DELETE FROM {table} WHERE problem = ?", (problem,))
+            return conn.execute("DELETE FROM attempts WHERE problem = ?", (problem,)).rowcount
+
+
+def _grade_values(g: GradeRecord) -> tuple:
+    return (g.problem, g.graded_at, g.passed_cases, g.total_cases, g.status, g.code_hash, g.attempt_id,
+            g.elapsed_s, g.hints_used, int(g.solution_seen))
+
+
+def _close(conn: sqlite3.Connection, attempt_id: int, outcome: str, now: float) -> None:
+    conn.execute("UPDATE attempts SET closed_at = ?, outcome = ? WHERE id = ? AND closed_at IS NULL",
+                 (now, outcome, attempt_id))
+
+
+def _write_review(conn: sqlite3.Connection, r: ReviewRecord) -> None:
+    conn.execute(f"INSERT INTO reviews ({REVIEW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (r.problem, r.attempt_id, r.reviewed_at, int(r.passed), r.passed_cases, r.total_cases, r.elapsed_s,
+                  r.target_s, r.hints_used, int(r.solution_seen), r.self_rating, r.rating, r.due_at))
+    conn.execute("INSERT OR REPLACE INTO cards (problem, card_id, card, due_at, last_review_at) "
+                 "VALUES (?, ?, ?, ?, ?)", (r.problem, r.card_id, r.card, r.due_at, r.reviewed_at))
