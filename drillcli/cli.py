@@ -101,11 +101,24 @@ def list_problems(family: Optional[str] = typer.Option(None, "--family", "-f", h
     except SpecError as exc:
         raise fail(f"malformed spec: {exc}") from None
     if family:
-        if family not in FAMILIES:
-            raise fail(f"no family '{family}'; families: {', '.join(FAMILIES)}")
-        specs = [s for s in specs if s.family == family]
+        chosen = _family(family)
+        specs = [s for s in specs if s.family == chosen]
     specs.sort(key=lambda s: (FAMILIES.index(s.family), s.id))
     _console().print(problem_table(specs))
+
+
+def _family(query: str) -> str:
+    """A family by name or unique prefix (`norm` -> normalization), else a usage error."""
+    import difflib
+
+    q = query.strip().lower()
+    matches = [f for f in FAMILIES if f.startswith(q)] if q not in FAMILIES else [q]
+    if len(matches) == 1:
+        return matches[0]
+    near = (matches or [f for f in FAMILIES if f.startswith(q[:4])]
+            or difflib.get_close_matches(q, FAMILIES, n=2, cutoff=0.6))
+    hint = f"did you mean {' or '.join(near)}? " if near else ""
+    raise fail(f"no family '{query}'; {hint}families: {', '.join(FAMILIES)}")
 
 
 @app.command()

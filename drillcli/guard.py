@@ -54,7 +54,9 @@ def _guarded(name: str, user_file: str) -> Callable[..., Any]:
 
 
 def install_api_guard(forbid: tuple[str, ...], user_file: str) -> None:
-    """Replace each forbidden API, where it is defined and where it is exported."""
+    """Replace each forbidden API, where it is defined and where it is exported. A forbidden
+    module stays importable (library internals import it), but its public functions and
+    classes are replaced: `torch.optim` refuses `torch.optim.Adam(...)` however it was reached."""
     for name in forbid:
         found = _resolve(name)
         if found is None:
@@ -62,12 +64,27 @@ def install_api_guard(forbid: tuple[str, ...], user_file: str) -> None:
         owner, attr = found
         original = getattr(owner, attr)
         if isinstance(original, types.ModuleType):
-            continue  # a forbidden submodule stays importable for library internals; the static scan refuses it
-        replacement = _guarded(name, user_file)
-        setattr(owner, attr, replacement)
-        home = sys.modules.get(getattr(original, "__module__", "") or "")
-        if home is not None and getattr(home, attr, None) is original:
-            setattr(home, attr, replacement)
+            for member in _public_members(original):
+                _replace(original, member, f"{name}.{member}", user_file)
+        else:
+            _replace(owner, attr, name, user_file)
+
+
+def _public_members(module: types.ModuleType) -> list[str]:
+    """Names of the functions and classes a module defines (in itself or its submodules)."""
+    prefix = module.__name__
+    return [attr for attr, value in vars(module).items()
+            if not attr.startswith("_") and callable(value) and not isinstance(value, types.ModuleType)
+            and (getattr(value, "__module__", "") or "").startswith(prefix)]
+
+
+def _replace(owner: Any, attr: str, name: str, user_file: str) -> None:
+    original = getattr(owner, attr)
+    replacement = _guarded(name, user_file)
+    setattr(owner, attr, replacement)
+    home = sys.modules.get(getattr(original, "__module__", "") or "")
+    if home is not None and getattr(home, attr, None) is original:
+        setattr(home, attr, replacement)
 
 
 class _RefuseModules:

@@ -13,23 +13,29 @@ from rich.text import Text
 from drillcli import clock
 from drillcli.clock import duration
 from drillcli.spec import Spec
-from drillcli.verdict import Verdict
+from drillcli.verdict import CaseResult, Verdict
 
 if TYPE_CHECKING:
+    from drillcli.catalog import Summary
     from drillcli.practice import Started
     from drillcli.store import Attempt, CardRow, ReviewRecord
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "error": "red", "not_run": "dim"}
 
 
-def problem_table(specs: list[Spec]) -> Table:
-    table = Table(title="drill problems", title_justify="left")
-    table.add_column("id", no_wrap=True, style="bold")
-    for column in ("title", "family", "difficulty"):
-        table.add_column(column)
-    table.add_column("minutes", justify="right")
-    for s in specs:
-        table.add_row(s.id, s.title, s.family, s.difficulty, f"{s.target_minutes:g}")
+def problem_table(specs: list[Summary]) -> Table:
+    """One row a problem under a heading row for each family; specs come sorted by family."""
+    from rich import box
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("id", no_wrap=True)
+    table.add_column("title", ratio=1)
+    table.add_column("difficulty", no_wrap=True)
+    table.add_column("minutes", justify="right", no_wrap=True)
+    for i, s in enumerate(specs):
+        if i == 0 or specs[i - 1].family != s.family:
+            table.add_row(Text(s.family, style="bold cyan"), end_section=False)
+        table.add_row(Text(f"  {s.id}", style="bold"), s.title, s.difficulty, f"{s.target_minutes:g}")
     return table
 
 
@@ -44,19 +50,38 @@ def _err(x: float | None) -> str:
     return "" if x is None else f"{x:.2e}"
 
 
-def case_table(verdict: Verdict) -> Table:
-    table = Table(title_justify="left", show_edge=False)
-    table.add_column("case", no_wrap=True)
-    table.add_column("inputs", style="dim", no_wrap=True, overflow="ellipsis", max_width=24)
-    table.add_column("result", no_wrap=True, min_width=7)
-    table.add_column("abs err", justify="right", no_wrap=True, min_width=8)
-    table.add_column("rel err", justify="right", no_wrap=True, min_width=8)
-    for c in verdict.cases:
-        label = {"pass": "pass", "fail": "FAIL", "error": "ERROR", "not_run": "not run"}[c.status]
-        if c.kind and c.status != "pass":
-            label += f" ({c.kind.replace('_', ' ')})"
-        table.add_row(c.name, c.shapes, Text(label, style=STATUS_STYLE[c.status]), _err(c.max_abs), _err(c.max_rel))
-    return table
+def _result_label(c: CaseResult) -> str:
+    """pass / FAIL for a wrong value / FAIL <what> for wrong structure / the error itself."""
+    if c.status == "pass":
+        return "pass"
+    if c.status == "not_run":
+        return "not run"
+    if c.status == "fail":
+        return "FAIL" if c.kind in ("", "value") else f"FAIL {c.kind}"
+    return (c.kind or "error").replace("_", " ")
+
+
+class CaseTable:
+    """The table of cases, sized when printed: names and shapes are cut short only where the
+    terminal is too narrow to show them and both error columns."""
+
+    NARROW = 100  # below this, case 20 + inputs 18 + result 15 + two errors 8 + padding fit in 80
+
+    def __init__(self, verdict: Verdict) -> None:
+        self.verdict = verdict
+
+    def __rich_console__(self, console: Console, options: Any):
+        narrow = options.max_width < self.NARROW
+        table = Table(title_justify="left", show_edge=False)
+        table.add_column("case", no_wrap=True, overflow="ellipsis", max_width=20 if narrow else 40)
+        table.add_column("inputs", style="dim", no_wrap=True, overflow="ellipsis", max_width=18 if narrow else 40)
+        table.add_column("result", no_wrap=True, overflow="ellipsis", min_width=7)
+        table.add_column("abs err", justify="right", no_wrap=True, min_width=8)
+        table.add_column("rel err", justify="right", no_wrap=True, min_width=8)
+        for c in self.verdict.cases:
+            label = Text(_result_label(c), style=STATUS_STYLE[c.status])
+            table.add_row(c.name, c.shapes, label, _err(c.max_abs), _err(c.max_rel))
+        yield table
 
 
 def _message_and_detail(message: str, detail: str) -> Text:
@@ -82,8 +107,8 @@ def _failure_panel(verdict: Verdict) -> Panel | None:
 
 def verdict_view(verdict: Verdict, elapsed_s: float | None = None, target_s: float | None = None) -> Group:
     parts: list = []
-    if verdict.cases:
-        parts.append(case_table(verdict))
+    if verdict.cases and verdict.status != "not_implemented":  # a table of identical errors says nothing
+        parts.append(CaseTable(verdict))
     panel = _failure_panel(verdict)
     if panel is not None:
         parts.append(panel)

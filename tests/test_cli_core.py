@@ -37,6 +37,19 @@ def test_list_shows_every_problem_with_its_columns():
         assert text in result.output
 
 
+def test_list_groups_by_family_and_filters_by_family_prefix():
+    result = drill("list", "--family", "norm")
+    assert result.exit_code == 0
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert "normalization" in lines  # the family's heading row
+    assert any(line.startswith("rmsnorm") for line in lines) and "attention" not in result.output
+
+
+def test_list_unknown_family_suggests_the_nearest():
+    result = drill("list", "--family", "norms")
+    assert result.exit_code == 2 and "did you mean normalization?" in result.output
+
+
 def test_show_renders_the_prompt():
     result = drill("show", "sdpa")
     assert result.exit_code == 0 and "Scaled dot-product attention" in result.output and "Lq" in result.output

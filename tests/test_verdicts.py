@@ -188,6 +188,23 @@ def test_forbidden_api_is_caught_at_run_time(grade_source):
     assert "line 7: return fn(q, k, v)" in verdict.first_failure().message
 
 
+def test_a_forbidden_module_refuses_its_classes_at_run_time(grade_source):
+    """torch.optim stays importable for torch's own use, but its optimizers refuse to run."""
+    verdict = grade_source("adam", """
+        import importlib
+        class Adam:
+            def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+                optim = importlib.import_module("torch.op" + "tim")
+                self.inner = getattr(optim, "Ad" + "am")(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+            def zero_grad(self):
+                self.inner.zero_grad()
+            def step(self):
+                self.inner.step()
+    """)
+    assert verdict.status == "forbidden", describe(verdict)
+    assert "torch.optim.Adam is forbidden" in verdict.first_failure().message
+
+
 def test_importing_the_solutions_is_refused(grade_source):
     verdict = grade_source("attention", "from drillcli.solutions.attention import scaled_dot_product_attention\n")
     assert verdict.status == "forbidden" and "drillcli.solutions" in verdict.message

@@ -1,6 +1,7 @@
 """Cases for scaled dot-product attention."""
 
 from drillcli.fixtures import Case, make_case
+from drillcli.graders.attention_inputs import nonbinary_mask, random_mask
 
 RETURNS = ("out", "weights")
 REFERENCE_DTYPE = "float64"
@@ -13,25 +14,6 @@ def _qkv(g, lead, lq, lk, d, dv, dtype, scale=1.0):
     k = torch.randn(*lead, lk, d, generator=g, dtype=torch.float64) * scale
     v = torch.randn(*lead, lk, dv, generator=g, dtype=torch.float64)
     return q.to(dtype), k.to(dtype), v.to(dtype)
-
-
-def _random_mask(g, shape):
-    """Random bool mask with at least one visible key in every row."""
-    import torch
-
-    mask = torch.rand(*shape, generator=g) < 0.6
-    mask[..., 0] |= ~mask.any(-1)
-    return mask
-
-
-def _nonbinary_mask(g, shape):
-    """Integer mask drawn from {0, 1, 2, -1, 3}: nonzero means visible; key 0 always visible."""
-    import torch
-
-    values = torch.tensor([0, 1, 2, -1, 3])
-    mask = values[torch.randint(0, 5, shape, generator=g)]
-    mask[..., 0] = 1
-    return mask
 
 
 def cases() -> list[Case]:
@@ -67,17 +49,17 @@ def cases() -> list[Case]:
         note="(Lq, Lk) lower-triangular mask broadcast over batch and heads")
     add("padding-mask", 8, f32, (3, 2), 4, 5, 8, 8, note="key padding mask of shape (B, 1, 1, Lk)",
         mask=lambda g: torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], dtype=torch.bool)[:, None, None, :])
-    add("random-mask", 9, f32, (2, 2), 5, 7, 8, 4, mask=lambda g: _random_mask(g, (2, 2, 5, 7)))
+    add("random-mask", 9, f32, (2, 2), 5, 7, 8, 4, mask=lambda g: random_mask(g, (2, 2, 5, 7)))
     add("float-mask", 10, f32, (2,), 4, 6, 8, 8, note="mask given as 1.0 / 0.0 floats",
-        mask=lambda g: _random_mask(g, (2, 4, 6)).to(torch.float32))
+        mask=lambda g: random_mask(g, (2, 4, 6)).to(torch.float32))
     add("int-mask", 11, f32, (2,), 4, 6, 8, 8, note="mask given as 1 / 0 integers",
-        mask=lambda g: _random_mask(g, (1, 4, 6)).to(torch.int64))
+        mask=lambda g: random_mask(g, (1, 4, 6)).to(torch.int64))
     add("nonbinary-int-mask", 33, f32, (2, 4), 6, 6, 8, 8, note="mask values 2, -1, 3 also mean 'may attend': only 0 masks",
-        mask=lambda g: _nonbinary_mask(g, (2, 1, 6, 6)))
+        mask=lambda g: nonbinary_mask(g, (2, 1, 6, 6)))
     add("nonbinary-float-mask", 34, f64, (2,), 5, 7, 8, 4, note="float mask with values like 0.5 and -1: only 0 masks",
-        mask=lambda g: _nonbinary_mask(g, (2, 5, 7)).to(torch.float64) * 0.5)
+        mask=lambda g: nonbinary_mask(g, (2, 5, 7)).to(torch.float64) * 0.5)
     add("float64", 12, f64, (2,), 5, 5, 8, 8)
-    add("float64-heads-mask", 13, f64, (2, 4), 6, 6, 16, 8, mask=lambda g: _random_mask(g, (2, 1, 6, 6)))
+    add("float64-heads-mask", 13, f64, (2, 4), 6, 6, 16, 8, mask=lambda g: random_mask(g, (2, 1, 6, 6)))
     add("large-logits", 14, f32, (2,), 4, 6, 16, 8, scale=4.0,
         note="logits in the tens: softmax must subtract the row max")
     add("large-logits-float64", 15, f64, (2,), 4, 6, 16, 8, scale=12.0, note="logits in the hundreds")
@@ -93,7 +75,7 @@ def cases() -> list[Case]:
     add("noncontiguous", 17, f32, (2, 2), 5, 6, 8, 8, noncontig=("q", "k", "v"),
         note="q, k, v are non-contiguous views")
     add("noncontiguous-masked", 18, f64, (2,), 4, 4, 8, 8, noncontig=("q", "k", "v", "mask"),
-        mask=lambda g: _random_mask(g, (2, 4, 4)))
+        mask=lambda g: random_mask(g, (2, 4, 4)))
     add("long-sequence", 19, f32, (1, 2), 64, 64, 32, 32, mask=torch.tril(torch.ones(64, 64, dtype=torch.bool)))
     for i, (lead, lq, lk, d, dv) in enumerate([((3,), 2, 9, 12, 5), ((1, 1, 2), 7, 3, 6, 10), ((4, 2), 3, 3, 2, 2)]):
         add(f"random-shapes-{i}", 20 + i, f32 if i % 2 == 0 else f64, lead, lq, lk, d, dv)

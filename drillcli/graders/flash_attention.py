@@ -106,38 +106,13 @@ def cases() -> list[Case]:
 def run(entry, kind, case, names):
     """Call the entry under a dispatch mode that records the largest tensor created."""
     import torch
-    from torch.utils._python_dispatch import TorchDispatchMode
-    from torch.utils._pytree import tree_flatten
 
     from drillcli import guard
+    from drillcli.largest_tensor import tracker
     from drillcli.harness import build_inputs
 
-    class LargestTensor(TorchDispatchMode):
-        @classmethod
-        def _should_skip_dynamo(cls):
-            # the default wraps __torch_dispatch__ in torch._dynamo.disable, whose first call
-            # imports torch._dynamo: seconds per grade. Nothing here is compiled.
-            return False
-
-        def __init__(self):
-            super().__init__()
-            self.peak, self.op, self.fused = 0, "", ""
-
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            name = func.name()
-            if "scaled_dot_product" in name or "flash_attention" in name or "efficient_attention" in name:
-                self.fused = name
-            result = func(*args, **(kwargs or {}))
-            inputs = {t.untyped_storage().data_ptr() for t in tree_flatten((args, kwargs))[0]
-                      if isinstance(t, torch.Tensor)}
-            for t in tree_flatten(result)[0]:
-                # views and in-place results share an input's storage: they allocate nothing
-                if isinstance(t, torch.Tensor) and t.numel() > self.peak and t.untyped_storage().data_ptr() not in inputs:
-                    self.peak, self.op = t.numel(), name
-            return result
-
     args, _, _ = build_inputs(case)
-    mode = LargestTensor()
+    mode = tracker()
     with torch.no_grad(), mode:
         out = entry(*args)
     if mode.fused:

@@ -1,31 +1,16 @@
 """Cases for grouped-query attention: MHA, MQA and GQA head layouts, masks, float64, gradients."""
 
 from drillcli.fixtures import Case, make_case
+from drillcli.graders.attention_inputs import projection_state, random_mask
 
 RETURNS = ("out", "weights")
 REFERENCE_DTYPE = "float64"
 
 
-def _state(g, d_model, num_heads, num_kv_heads, bias, scale=1.0):
-    import torch
-
+def _projections(g, d_model, num_heads, num_kv_heads, bias, scale):
     kv = num_kv_heads * (d_model // num_heads)
-    state = {}
-    for name, (n_out, n_in) in {"W_q": (d_model, d_model), "W_k": (kv, d_model),
-                                "W_v": (kv, d_model), "W_o": (d_model, d_model)}.items():
-        w = torch.randn(n_out, n_in, generator=g, dtype=torch.float64) / n_in ** 0.5
-        state[f"state.{name}.weight"] = w * (scale if name in ("W_q", "W_k") else 1.0)
-        if bias:
-            state[f"state.{name}.bias"] = 0.5 * torch.randn(n_out, generator=g, dtype=torch.float64)
-    return state
-
-
-def _random_mask(g, shape):
-    import torch
-
-    mask = torch.rand(*shape, generator=g) < 0.6
-    mask[..., 0] |= ~mask.any(-1)
-    return mask
+    shapes = {"W_q": (d_model, d_model), "W_k": (kv, d_model), "W_v": (kv, d_model), "W_o": (d_model, d_model)}
+    return projection_state(g, shapes, bias, scale)
 
 
 def cases() -> list[Case]:
@@ -41,7 +26,7 @@ def cases() -> list[Case]:
         m = mask(g) if callable(mask) else mask
         if m is not None:
             inputs["mask"] = m
-        inputs |= {k: v.to(dt) for k, v in _state(g, d_model, heads, kv_heads, bias, scale).items()}
+        inputs |= {k: v.to(dt) for k, v in _projections(g, d_model, heads, kv_heads, bias, scale).items()}
         if grad:
             inputs["_upstream"] = torch.randn(B, L, d_model, generator=g, dtype=torch.float64).to(dt)
         init = {"d_model": d_model, "num_heads": heads, "num_kv_heads": kv_heads}
@@ -75,7 +60,7 @@ def cases() -> list[Case]:
     add("causal-gqa", 10, "float32", 2, 7, 16, 4, 2, mask=causal(7), note="(L, L) causal mask broadcast over batch and heads")
     add("padding-mask-mqa", 11, "float32", 3, 5, 8, 2, 1, note="key padding mask of shape (B, 1, 1, L)",
         mask=torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], dtype=torch.bool)[:, None, None, :])
-    add("per-head-mask", 12, "float32", 2, 5, 16, 8, 2, mask=lambda g: _random_mask(g, (2, 8, 5, 5)),
+    add("per-head-mask", 12, "float32", 2, 5, 16, 8, 2, mask=lambda g: random_mask(g, (2, 8, 5, 5)),
         note="a different random mask for every query head: weights must be per query head")
     add("float64-gqa", 13, "float64", 2, 6, 16, 8, 4)
     add("float64-causal-mqa", 14, "float64", 2, 6, 12, 4, 1, mask=causal(6))

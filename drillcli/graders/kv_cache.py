@@ -5,20 +5,10 @@ projected keys and values of every token in the (B, num_heads, L, head_dim) layo
 """
 
 from drillcli.fixtures import Case, make_case
+from drillcli.graders.attention_inputs import projection_state
 
 RETURNS = ("out", "k_cache", "v_cache")
 REFERENCE_DTYPE = "float64"
-
-
-def _state(g, d_model, scale=1.0):
-    import torch
-
-    state = {}
-    for name in ("W_q", "W_k", "W_v", "W_o"):
-        w = torch.randn(d_model, d_model, generator=g, dtype=torch.float64) / d_model ** 0.5
-        state[f"state.{name}.weight"] = w * (scale if name in ("W_q", "W_k") else 1.0)
-        state[f"state.{name}.bias"] = 0.5 * torch.randn(d_model, generator=g, dtype=torch.float64)
-    return state
 
 
 def cases() -> list[Case]:
@@ -32,7 +22,8 @@ def cases() -> list[Case]:
         dt = getattr(torch, dtype)
         L = sum(chunks)
         inputs = {"x": torch.randn(B, L, d_model, generator=g, dtype=torch.float64).to(dt)}
-        inputs |= {k: v.to(dt) for k, v in _state(g, d_model, scale).items()}
+        shapes = {w: (d_model, d_model) for w in ("W_q", "W_k", "W_v", "W_o")}
+        inputs |= {k: v.to(dt) for k, v in projection_state(g, shapes, qk_scale=scale).items()}
         inputs["_chunks"] = list(chunks)
         inputs["_mode"] = mode
         if alt_len:

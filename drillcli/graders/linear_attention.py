@@ -83,35 +83,11 @@ def cases() -> list[Case]:
 
 def run(entry, kind, case, names):
     """Call the entry under a dispatch mode that records the largest tensor created; then gradients."""
-    import torch
-    from torch.utils._python_dispatch import TorchDispatchMode
-    from torch.utils._pytree import tree_flatten
-
+    from drillcli.largest_tensor import tracker
     from drillcli.harness import build_inputs, gradients
 
-    class LargestTensor(TorchDispatchMode):
-        @classmethod
-        def _should_skip_dynamo(cls):
-            # the default wraps __torch_dispatch__ in torch._dynamo.disable, whose first call
-            # imports torch._dynamo: seconds per grade. Nothing here is compiled.
-            return False
-
-        def __init__(self):
-            super().__init__()
-            self.peak = 0
-
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            result = func(*args, **(kwargs or {}))
-            inputs = {t.untyped_storage().data_ptr() for t in tree_flatten((args, kwargs))[0]
-                      if isinstance(t, torch.Tensor)}
-            for t in tree_flatten(result)[0]:
-                # views and in-place results share an input's storage: they allocate nothing
-                if isinstance(t, torch.Tensor) and t.numel() > self.peak and t.untyped_storage().data_ptr() not in inputs:
-                    self.peak = t.numel()
-            return result
-
     args, named, _ = build_inputs(case)
-    mode = LargestTensor()
+    mode = tracker()
     with mode:
         out = entry(*args)
     returned = {"out": out}

@@ -1,6 +1,7 @@
 """Cases for multi-head attention: weights come from a state_dict, masks of several shapes."""
 
 from drillcli.fixtures import Case, make_case
+from drillcli.graders.attention_inputs import nonbinary_mask, random_mask
 
 RETURNS = ("out", "weights")
 REFERENCE_DTYPE = "float64"
@@ -15,22 +16,6 @@ def _state(g, d_model, dtype, scale=1.0):
         b = torch.randn(d_model, generator=g, dtype=torch.float64) * 0.1
         state[f"state.{name}.weight"], state[f"state.{name}.bias"] = w.to(dtype), b.to(dtype)
     return state
-
-
-def _mask(g, shape):
-    import torch
-
-    mask = torch.rand(*shape, generator=g) < 0.6
-    mask[..., 0] |= ~mask.any(-1)
-    return mask
-
-
-def _nonbinary_mask(g, shape):
-    import torch
-
-    mask = torch.tensor([0, 1, 2, -1, 3])[torch.randint(0, 5, shape, generator=g)]
-    mask[..., 0] = 1
-    return mask
 
 
 def cases() -> list[Case]:
@@ -64,20 +49,20 @@ def cases() -> list[Case]:
         note="(Lq, Lk) causal mask broadcast over batch and heads")
     add("padding-mask", 7, "float32", 3, 4, 5, 16, 2, note="key padding mask (B, 1, 1, Lk)",
         mask=torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], dtype=torch.bool)[:, None, None, :])
-    add("per-head-mask", 8, "float32", 2, 4, 4, 16, 4, mask=lambda g: _mask(g, (2, 4, 4, 4)),
+    add("per-head-mask", 8, "float32", 2, 4, 4, 16, 4, mask=lambda g: random_mask(g, (2, 4, 4, 4)),
         note="a different mask for every head: (B, h, Lq, Lk)")
-    add("int-mask", 9, "float32", 2, 5, 5, 8, 2, mask=lambda g: _mask(g, (1, 1, 5, 5)).to(torch.int64),
+    add("int-mask", 9, "float32", 2, 5, 5, 8, 2, mask=lambda g: random_mask(g, (1, 1, 5, 5)).to(torch.int64),
         note="mask given as 1 / 0 integers")
-    add("nonbinary-int-mask", 23, "float32", 2, 5, 5, 8, 2, mask=lambda g: _nonbinary_mask(g, (2, 1, 5, 5)),
+    add("nonbinary-int-mask", 23, "float32", 2, 5, 5, 8, 2, mask=lambda g: nonbinary_mask(g, (2, 1, 5, 5)),
         note="mask values 2, -1, 3 also mean 'may attend': only 0 masks")
     add("float64", 10, "float64", 2, 5, 5, 16, 4)
-    add("float64-masked", 11, "float64", 2, 6, 4, 12, 3, mask=lambda g: _mask(g, (2, 1, 6, 4)))
+    add("float64-masked", 11, "float64", 2, 6, 4, 12, 3, mask=lambda g: random_mask(g, (2, 1, 6, 4)))
     add("large-logits", 12, "float32", 2, 4, 4, 16, 2, scale=6.0, note="large projections: logits in the tens")
     add("large-logits-float64", 13, "float64", 2, 4, 4, 16, 2, scale=20.0,
         note="logits in the hundreds: softmax must subtract the row max")
     add("noncontiguous", 14, "float32", 2, 5, 6, 16, 4, noncontig=("q", "k", "v"))
     add("noncontiguous-float64", 15, "float64", 2, 4, 4, 8, 2, noncontig=("q", "k", "v", "mask"),
-        mask=lambda g: _mask(g, (2, 2, 4, 4)))
+        mask=lambda g: random_mask(g, (2, 2, 4, 4)))
     add("batch-1-length-1", 16, "float32", 1, 1, 1, 8, 2, note="a single token: every weight is 1")
     add("single-key", 17, "float32", 3, 4, 1, 8, 4)
     add("long-sequence", 18, "float32", 2, 32, 32, 32, 4, mask=tril(32), self_attn=True)

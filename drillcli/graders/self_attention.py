@@ -1,31 +1,16 @@
 """Cases for single-head self-attention: weights from the state_dict, masks, float64, gradients."""
 
 from drillcli.fixtures import Case, make_case
+from drillcli.graders.attention_inputs import projection_state, random_mask
 
 RETURNS = ("out", "weights")
 REFERENCE_DTYPE = "float64"
 
 
-def _state(g, d_model, d_head, bias, scale=1.0):
+def _projections(g, d_model, d_head, bias, scale):
     """state_dict of SelfAttention(d_model, d_head, bias) drawn from g (float64)."""
-    import torch
-
-    state = {}
-    for name, (n_out, n_in) in {"W_q": (d_head, d_model), "W_k": (d_head, d_model),
-                                "W_v": (d_head, d_model), "W_o": (d_model, d_head)}.items():
-        state[f"state.{name}.weight"] = torch.randn(n_out, n_in, generator=g, dtype=torch.float64) / n_in ** 0.5 * (
-            scale if name in ("W_q", "W_k") else 1.0)
-        if bias:
-            state[f"state.{name}.bias"] = 0.5 * torch.randn(n_out, generator=g, dtype=torch.float64)
-    return state
-
-
-def _random_mask(g, shape):
-    import torch
-
-    mask = torch.rand(*shape, generator=g) < 0.6
-    mask[..., 0] |= ~mask.any(-1)
-    return mask
+    shapes = {"W_q": (d_head, d_model), "W_k": (d_head, d_model), "W_v": (d_head, d_model), "W_o": (d_model, d_head)}
+    return projection_state(g, shapes, bias, scale)
 
 
 def cases() -> list[Case]:
@@ -42,7 +27,7 @@ def cases() -> list[Case]:
         m = mask(g) if callable(mask) else mask
         if m is not None:
             inputs["mask"] = m
-        inputs |= {k: v.to(dt) for k, v in _state(g, d_model, d_head, bias, scale).items()}
+        inputs |= {k: v.to(dt) for k, v in _projections(g, d_model, d_head, bias, scale).items()}
         if grad:
             inputs["_upstream"] = torch.randn(*lead, L, d_model, generator=g, dtype=torch.float64).to(dt)
         out.append(make_case(name, inputs, seed=seed, dtype=dtype, init={"d_model": d_model, "d_head": d_head, "bias": bias},
@@ -75,10 +60,10 @@ def cases() -> list[Case]:
     add("causal-mask", 10, "float32", (2,), 7, 8, 4, mask=torch.tril(torch.ones(7, 7, dtype=torch.bool)))
     add("padding-mask", 11, "float32", (3,), 5, 8, 4, note="key padding mask of shape (B, 1, L)",
         mask=torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], dtype=torch.bool)[:, None, :])
-    add("random-mask-int", 12, "float32", (2,), 6, 8, 4, mask=lambda g: _random_mask(g, (2, 6, 6)).to(torch.int64),
+    add("random-mask-int", 12, "float32", (2,), 6, 8, 4, mask=lambda g: random_mask(g, (2, 6, 6)).to(torch.int64),
         note="mask of 1 / 0 integers")
     add("float64", 13, "float64", (2,), 6, 8, 4)
-    add("float64-mask-lead", 14, "float64", (2, 2), 5, 6, 3, mask=lambda g: _random_mask(g, (2, 1, 5, 5)))
+    add("float64-mask-lead", 14, "float64", (2, 2), 5, 6, 3, mask=lambda g: random_mask(g, (2, 1, 5, 5)))
     add("large-logits", 15, "float32", (2,), 6, 16, 16, scale=6.0, xscale=3.0,
         note="q and k projections scaled up: logits in the tens, the softmax must subtract the row max")
     add("large-logits-float64", 16, "float64", (2,), 6, 16, 8, scale=20.0, xscale=4.0,

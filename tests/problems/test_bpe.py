@@ -1,5 +1,6 @@
 """bpe: the reference agrees with a naive minbpe-style trainer on every stored case (the
-1 MB speed case excepted: the naive trainer is what it must reject), correct incremental
+1 MB speed case excepted: the naive trainer is what it must reject), its encode and decode
+equal tiktoken's over the same merges (tiktoken is a test-only dependency), correct incremental
 variants pass (speed case included), realistic bugs fail, and a correct but quadratic
 trainer is reported as too slow."""
 
@@ -399,3 +400,31 @@ def test_training_text_encodes_to_the_training_result():
     vocab, merges = train_bpe(text, 400)
     _, naive_merges, naive_ids = _naive_train(text, 400)
     assert merges == naive_merges and encode(text, merges) == naive_ids
+
+
+def _tiktoken_encoding(merges: list[tuple[int, int]]):
+    """tiktoken's byte-level BPE over the same merges: ranks are token ids, and one regex
+    piece spans the whole text, since this problem does no pre-splitting."""
+    import tiktoken
+
+    vocab = grader.vocab_from_merges(merges)
+    ranks = {token: i for i, token in vocab.items()}
+    assert len(ranks) == len(vocab), "two merges produce the same bytes: tiktoken cannot hold them"
+    return tiktoken.Encoding("drill-bpe", pat_str=r"[\s\S]+", mergeable_ranks=ranks, special_tokens={})
+
+
+def test_reference_encode_and_decode_equal_tiktoken_on_every_case():
+    """Encoding by lowest merge rank and decoding with errors='replace' are tiktoken's rules."""
+    from drillcli.solutions.bpe import decode, encode
+
+    for case in stored_cases(PROBLEM):
+        mode = case.inputs["_mode"]
+        merges = [tuple(m) for m in (case.inputs["merges"] if mode in ("encode", "decode")
+                                     else case.outputs["merges"]).tolist()]
+        tk = _tiktoken_encoding(merges)
+        if mode == "decode":
+            ids = [int(i) for i in case.inputs["ids"]]
+            assert decode(ids, grader.vocab_from_merges(merges)) == tk.decode(ids, errors="replace"), case.name
+            continue
+        text = case.inputs["text"] if mode != "speed" else grader.corpus(**case.inputs["_corpus"])[:20000]
+        assert encode(text, merges) == tk.encode_ordinary(text), case.name

@@ -1,0 +1,47 @@
+"""How verdicts look in a terminal: the case table must stay readable at 80 columns."""
+
+from rich.console import Console
+
+from drillcli.render import CaseTable, verdict_view
+from drillcli.verdict import CaseResult, Verdict
+
+
+def _render(renderable, width: int = 80) -> str:
+    console = Console(width=width, record=True, color_system=None)
+    with console.capture() as captured:
+        console.print(renderable)
+    return captured.get()
+
+
+def _verdict() -> Verdict:
+    verdict = Verdict("rope", "failed")
+    verdict.cases = [
+        CaseResult("readable-positions-0-1-2", "x(2,4,3,16) positions(4)", "error", kind="modified_input"),
+        CaseResult("batch", "x(2,5,16)", "fail", kind="value", max_abs=0.84, max_rel=0.42),
+        CaseResult("shape", "x(2)", "fail", kind="shape"),
+        CaseResult("ok", "x(2)", "pass", max_abs=1e-7, max_rel=2e-7),
+    ]
+    return verdict
+
+
+def test_CaseTable_fits_80_columns_and_keeps_both_error_columns():
+    text = _render(CaseTable(_verdict()))
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "8.40e-01" in text and "4.20e-01" in text
+
+
+def test_CaseTable_labels_say_what_went_wrong_briefly():
+    lines = _render(CaseTable(_verdict()), width=120).splitlines()
+    row = {line.split()[0]: line for line in lines if line.strip()}
+    assert "modified input" in row["readable-positions-0-1-2"]
+    assert "FAIL" in row["batch"] and "value" not in row["batch"]
+    assert "FAIL shape" in row["shape"]
+    assert "pass" in row["ok"]
+
+
+def test_a_stub_not_implemented_shows_no_table_of_identical_errors():
+    verdict = Verdict("rope", "not_implemented")
+    verdict.cases = [CaseResult(f"case-{i}", "x(2)", "error", kind="not_implemented",
+                                message="not implemented yet (NotImplementedError)") for i in range(20)]
+    text = _render(verdict_view(verdict))
+    assert "case-3" not in text and "0/20 cases passed" in text and "not implemented" in text
