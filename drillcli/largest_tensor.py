@@ -6,8 +6,8 @@ matrix however briefly it lives, on any device, and costs little.
 
 
 def tracker():
-    """A dispatch mode whose `peak` is the most elements any tensor created under it held, `op`
-    the operator that made it, and `fused` the name of a fused attention kernel if one ran."""
+    """A dispatch mode whose `peak` is the most elements any tensor created under it held, and
+    `fused` the name of a fused attention kernel if one ran."""
     import torch
     from torch.utils._python_dispatch import TorchDispatchMode
     from torch.utils._pytree import tree_flatten
@@ -21,7 +21,7 @@ def tracker():
 
         def __init__(self):
             super().__init__()
-            self.peak, self.op, self.fused = 0, "", ""
+            self.peak, self.fused = 0, ""
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             name = func.name()
@@ -33,7 +33,7 @@ def tracker():
             for t in tree_flatten(result)[0]:
                 # views and in-place results share an input's storage: they allocate nothing
                 if isinstance(t, torch.Tensor) and t.numel() > self.peak and t.untyped_storage().data_ptr() not in inputs:
-                    self.peak, self.op = t.numel(), name
+                    self.peak = t.numel()
             return result
 
     return LargestTensor()

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,6 @@ class WorkerRun:
     returncode: int | None
     killed: bool          # the parent killed it at the deadline
     output: str
-    seconds: float
 
 
 def _static_verdict(spec: Spec, source: str, path: Path) -> Verdict | None:
@@ -81,7 +79,6 @@ def run_worker(spec: Spec, user_file: Path, fixture: Path, tmp: Path, on_started
     }
     (tmp / "request.json").write_text(json.dumps(request))
     read_fd, write_fd = os.pipe()
-    start = time.monotonic()
     with open(tmp / "output.txt", "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "drillcli.worker", str(tmp / "request.json"), str(write_fd)],
@@ -108,7 +105,7 @@ def run_worker(spec: Spec, user_file: Path, fixture: Path, tmp: Path, on_started
     finally:
         os.close(read_fd)
     output = (tmp / "output.txt").read_bytes()[:OUTPUT_SHOWN].decode("utf-8", "replace")
-    return WorkerRun(_read_events(tmp), tmp, proc.returncode, killed, output, time.monotonic() - start)
+    return WorkerRun(_read_events(tmp), tmp, proc.returncode, killed, output)
 
 
 MODULE_ERROR_STATUS = {
@@ -176,7 +173,7 @@ def assemble(spec: Spec, cases: list[Any], run: WorkerRun, check: Any) -> Verdic
 
     from drillcli.compare import compare_case
 
-    verdict = Verdict(spec.id, "failed", output=run.output, worker_seconds=run.seconds)
+    verdict = Verdict(spec.id, "failed", output=run.output)
     by_case: dict[int, dict[str, Any]] = {}
     started: set[int] = set()
     for event in run.events:

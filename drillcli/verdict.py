@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
-# Overall statuses, most specific first when several cases disagree.
-PASSED, FAILED = "passed", "failed"
 EXPLANATIONS = {
     "passed": "all cases pass",
     "failed": "some cases give wrong results",
@@ -52,7 +49,6 @@ class Verdict:
     detail: str = ""               # module-level error, several lines
     output: str = ""               # the head of what the user's code printed
     printed_bytes: int = 0
-    worker_seconds: float = 0.0
 
     @property
     def passed(self) -> int:
@@ -64,7 +60,7 @@ class Verdict:
 
     @property
     def ok(self) -> bool:
-        return self.status == PASSED
+        return self.status == "passed"
 
     @property
     def explanation(self) -> str:
@@ -72,8 +68,3 @@ class Verdict:
 
     def first_failure(self) -> CaseResult | None:
         return next((c for c in self.cases if c.status in ("fail", "error")), None)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.update(passed=self.passed, total=self.total)
-        return d

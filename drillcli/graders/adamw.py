@@ -20,7 +20,6 @@ from drillcli.fixtures import Case, make_case
 
 RETURNS = ("params",)
 REFERENCE_DTYPE = "float64"
-USED = {"mlp": 4, "linear": 2, "scaled-linear": 3}
 
 
 def _loss(params, x, y, model):
