@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = ("import resource, subprocess, sys, time\n"
          "t = time.perf_counter()\n"
-         "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+         "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
+         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)")
 
 
 def measure(cmd: list[str], repeat: int, env: dict[str, str]) -> tuple[float, float]:
@@ -31,7 +31,9 @@ def measure(cmd: list[str], repeat: int, env: dict[str, str]) -> tuple[float, fl
     times, peaks = [], []
     for _ in range(repeat):
         out = subprocess.run([sys.executable, "-c", PROBE, *cmd], capture_output=True, text=True, env=env, check=True)
-        seconds, kib = out.stdout.split()
+        seconds, kib, code = out.stdout.split()
+        if code != "0":  # a grade that fails or errors is no measurement of a grade
+            sys.exit(f"{' '.join(cmd)} exited with {code}")
         times.append(float(seconds))
         peaks.append(int(kib) / 1024)
     return statistics.median(times), statistics.median(peaks)
@@ -44,13 +46,16 @@ def main() -> None:
     drill = str(Path(sys.executable).with_name("drill"))
     solution = str(ROOT / "drillcli" / "solutions" / "attention.py")
     with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "DRILL_HOME": home, "DRILL_WORKSPACE": home}
+        # bytecode caching on, as for any installed package: without it every run recompiles drill
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env |= {"DRILL_HOME": home, "DRILL_WORKSPACE": home}
         rows = [
             ("grade attention", [drill, "grade", "attention", "--file", solution],
              "import torch", [sys.executable, "-c", "import torch"], 1.3),
             ("list", [drill, "list"], "import typer, rich", [sys.executable, "-c", "import typer, rich"], 1.5),
         ]
-        measure(rows[0][1], 1, env)  # warm the file cache
+        for row in rows:
+            measure(row[1], 1, env)  # warm the file cache and write the bytecode
         print(f"{'command':<18}{'time':>9}{'floor':>9}{'ratio':>8}{'target':>8}{'peak MiB':>10}{'floor MiB':>11}{'ratio':>7}")
         for name, cmd, floor_name, floor_cmd, target in rows:
             t, m = measure(cmd, args.repeat, env)

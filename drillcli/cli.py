@@ -15,7 +15,7 @@ import typer
 from drillcli import paths
 from drillcli.catalog import Catalog, UnknownProblem
 from drillcli.spec import FAMILIES, Spec, SpecError
-from drillcli.workspace import WorkspaceError
+from drillcli.paths import WorkspaceError
 
 app = typer.Typer(add_completion=False, rich_markup_mode="rich",
                   help="Practise the coding round of ML / LLM interviews.")
@@ -94,7 +94,7 @@ def _targets(catalog: Catalog) -> dict[str, float]:
 @app.command("list")
 def list_problems(family: Optional[str] = typer.Option(None, "--family", "-f", help="Only this family.")) -> None:
     """List the problems: id, title, family, difficulty, target minutes."""
-    from drillcli.render import problem_table
+    from drillcli.listing import print_problems
 
     try:
         specs = Catalog().summaries()
@@ -104,7 +104,7 @@ def list_problems(family: Optional[str] = typer.Option(None, "--family", "-f", h
         chosen = _family(family)
         specs = [s for s in specs if s.family == chosen]
     specs.sort(key=lambda s: (FAMILIES.index(s.family), s.id))
-    _console().print(problem_table(specs))
+    print_problems(specs)
 
 
 def _family(query: str) -> str:

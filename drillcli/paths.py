@@ -6,6 +6,10 @@ import os
 from pathlib import Path
 
 
+class WorkspaceError(Exception):
+    """The workspace cannot be written; the message says where and what to do."""
+
+
 def data_dir() -> Path:
     """DRILL_HOME, else the platform's user data directory."""
     if os.environ.get("DRILL_HOME"):

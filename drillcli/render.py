@@ -16,27 +16,10 @@ from drillcli.spec import Spec
 from drillcli.verdict import CaseResult, Verdict
 
 if TYPE_CHECKING:
-    from drillcli.catalog import Summary
     from drillcli.practice import Started
     from drillcli.store import Attempt, CardRow, ReviewRecord
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "error": "red", "not_run": "dim"}
-
-
-def problem_table(specs: list[Summary]) -> Table:
-    """One row a problem under a heading row for each family; specs come sorted by family."""
-    from rich import box
-
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("id", no_wrap=True)
-    table.add_column("title", ratio=1)
-    table.add_column("difficulty", no_wrap=True)
-    table.add_column("minutes", justify="right", no_wrap=True)
-    for i, s in enumerate(specs):
-        if i == 0 or specs[i - 1].family != s.family:
-            table.add_row(Text(s.family, style="bold cyan"), end_section=False)
-        table.add_row(Text(f"  {s.id}", style="bold"), s.title, s.difficulty, f"{s.target_minutes:g}")
-    return table
 
 
 def prompt(spec: Spec) -> Panel:

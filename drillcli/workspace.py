@@ -8,13 +8,10 @@ import shutil
 from pathlib import Path
 
 from drillcli import clock, paths
+from drillcli.paths import WorkspaceError
 from drillcli.spec import Spec
 
 BACKUP_DIR = ".backups"
-
-
-class WorkspaceError(Exception):
-    """The workspace cannot be written; the message says where and what to do."""
 
 
 def code_hash(path: Path) -> str:

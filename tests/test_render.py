@@ -1,4 +1,4 @@
-"""How verdicts look in a terminal: the case table must stay readable at 80 columns."""
+"""How things look in a terminal: verdicts and the problem list stay readable at 80 columns."""
 
 from rich.console import Console
 
@@ -45,3 +45,14 @@ def test_a_stub_not_implemented_shows_no_table_of_identical_errors():
                                 message="not implemented yet (NotImplementedError)") for i in range(20)]
     text = _render(verdict_view(verdict))
     assert "case-3" not in text and "0/20 cases passed" in text and "not implemented" in text
+
+
+def test_problem_list_wraps_titles_to_the_terminal_and_colours_only_when_asked():
+    from drillcli.catalog import Catalog
+    from drillcli.listing import problem_lines
+
+    specs = sorted(Catalog().summaries(), key=lambda s: (s.family, s.id))
+    plain = problem_lines(specs, width=70, color=False)
+    assert max(len(line) for line in plain) <= 70 and "\033" not in "".join(plain)
+    assert sum(line.startswith("  ") and not line.startswith("   ") for line in plain) == len(specs)  # a row each
+    assert "\033[1m" in "".join(problem_lines(specs, width=70, color=True))
