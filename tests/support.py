@@ -27,3 +27,12 @@ def stored_cases(problem_id: str) -> list[Case]:
     """The problem's stored fixture cases, expected outputs included."""
     catalog = Catalog()
     return load_cases(catalog.fixture_path(catalog.spec(problem_id)))
+
+
+def mutate(source: str, *pairs: tuple[str, str], count: int = 1) -> str:
+    """`source` with each (old, new) replaced in turn. Each `old` must occur exactly `count`
+    times, so that a typo cannot leave a "bug" identical to the correct code."""
+    for old, new in pairs:
+        assert source.count(old) == count, f"expected {count} occurrence(s) of {old!r}"
+        source = source.replace(old, new)
+    return source

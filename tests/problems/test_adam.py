@@ -8,7 +8,7 @@ import torch
 
 from drillcli.catalog import Catalog
 from drillcli.graders import adam as grader
-from tests.support import describe, reference, stored_cases
+from tests.support import describe, mutate, reference, stored_cases
 
 PROBLEM = "adam"
 
@@ -150,8 +150,7 @@ _BASE = """
 
 
 def _bug(old: str, new: str) -> str:
-    assert _BASE.count(old) == 1, old
-    return _BASE.replace(old, new)
+    return mutate(_BASE, (old, new))
 
 
 BUGS = {

@@ -8,7 +8,7 @@ import torch
 
 from drillcli.catalog import Catalog
 from drillcli.graders import adamw as grader
-from tests.support import describe, reference, stored_cases
+from tests.support import describe, mutate, reference, stored_cases
 
 PROBLEM = "adamw"
 
@@ -151,8 +151,7 @@ _BASE = """
 
 
 def _bug(old: str, new: str, count: int = 1) -> str:
-    assert _BASE.count(old) == count, old
-    return _BASE.replace(old, new)
+    return mutate(_BASE, (old, new), count=count)
 
 
 BUGS = {

@@ -12,7 +12,7 @@ import torch
 from drillcli.graders.beam_search import run
 from drillcli.graders.greedy_decode import Model
 from drillcli.harness import build_inputs
-from tests.support import describe, reference, stored_cases
+from tests.support import describe, mutate, reference, stored_cases
 
 PROBLEM = "beam-search"
 
@@ -126,11 +126,7 @@ _REF = open(__import__("drillcli.solutions.beam_search", fromlist=["x"]).__file_
 
 
 def _mutate(*pairs):
-    src = _REF
-    for old, new in pairs:
-        assert old in src, old
-        src = src.replace(old, new)
-    return src
+    return mutate(_REF, *pairs)
 
 
 BUGS = {

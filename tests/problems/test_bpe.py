@@ -18,7 +18,7 @@ from drillcli.catalog import Catalog
 from drillcli.fixtures import load_cases, save_cases
 from drillcli.graders import bpe as grader
 from drillcli.runner import grade
-from tests.support import describe, stored_cases
+from tests.support import describe, mutate, stored_cases
 
 PROBLEM = "bpe"
 
@@ -263,11 +263,7 @@ def train_bpe(text, vocab_size):
 
 
 def _bug(*pairs):
-    src = NAIVE
-    for old, new in pairs:
-        assert old in src, old
-        src = src.replace(old, new)
-    return src
+    return mutate(NAIVE, *pairs)
 
 
 # value bugs, graded without the 1 MB speed case (they are all naive trainers)

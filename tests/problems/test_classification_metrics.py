@@ -10,7 +10,7 @@ import pytest
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import precision_recall_fscore_support
 
-from tests.support import describe, reference, stored_cases
+from tests.support import describe, mutate, reference, stored_cases
 
 PROBLEM = "classification-metrics"
 
@@ -117,8 +117,7 @@ _BASE = """
 
 
 def _bug(old: str, new: str) -> str:
-    assert _BASE.count(old) == 1, old
-    return _BASE.replace(old, new)
+    return mutate(_BASE, (old, new))
 
 
 BUGS = {

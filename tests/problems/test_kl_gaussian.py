@@ -9,7 +9,7 @@ import torch
 from torch.distributions import Independent, Normal, kl_divergence
 
 from drillcli.harness import build_inputs
-from tests.support import describe, reference, stored_cases
+from tests.support import describe, mutate, reference, stored_cases
 
 PROBLEM = "kl-gaussian"
 
@@ -71,8 +71,7 @@ _BASE = """
 
 
 def _bug(old: str, new: str) -> str:
-    assert _BASE.count(old) == 1, old
-    return _BASE.replace(old, new)
+    return mutate(_BASE, (old, new))
 
 
 BUGS = {

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
-from tests.support import describe, reference, stored_cases
+from tests.support import describe, mutate, reference, stored_cases
 
 PROBLEM = "label-smoothing"
 
@@ -94,8 +94,7 @@ _BASE = """
 
 
 def _bug(old: str, new: str) -> str:
-    assert _BASE.count(old) == 1, old
-    return _BASE.replace(old, new)
+    return mutate(_BASE, (old, new))
 
 
 BUGS = {

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from tests.support import describe, reference, stored_cases
+from tests.support import describe, mutate, reference, stored_cases
 
 PROBLEM = "roc-auc"
 
@@ -74,8 +74,7 @@ _BASE = """
 
 
 def _bug(old: str, new: str) -> str:
-    assert _BASE.count(old) == 1, old
-    return _BASE.replace(old, new)
+    return mutate(_BASE, (old, new))
 
 
 BUGS = {

@@ -8,9 +8,35 @@ import pytest
 from scipy.cluster.hierarchy import DisjointSet
 
 from drillcli.graders import union_find as grader
-from tests.support import describe, reference, stored_cases
+from tests.support import describe, mutate, reference, stored_cases
 
 PROBLEM = "union-find"
+
+# the reference's algorithm (path halving, union by size), the base several bugs are made from
+HALVING_SIZE = """
+        class UnionFind:
+            def __init__(self, n):
+                self.parent = list(range(n)); self.size = [1] * n; self.sets = n
+            def find(self, x):
+                while self.parent[x] != x:
+                    self.parent[x] = self.parent[self.parent[x]]
+                    x = self.parent[x]
+                return x
+            def union(self, a, b):
+                ra, rb = self.find(a), self.find(b)
+                if ra == rb:
+                    return False
+                if self.size[ra] < self.size[rb]:
+                    ra, rb = rb, ra
+                self.parent[rb] = ra
+                self.size[ra] += self.size[rb]
+                self.sets -= 1
+                return True
+            def connected(self, a, b):
+                return self.find(a) == self.find(b)
+            def count(self):
+                return self.sets
+    """
 
 CORRECT = {
     "recursive-full-compression-rank": """
@@ -161,50 +187,23 @@ BUGS = {
             def count(self):
                 return self.sets
     """, "too_slow"),
-    "link-elements-not-roots": ("""
-        class UnionFind:
-            def __init__(self, n):
-                self.parent = list(range(n)); self.size = [1] * n; self.sets = n
-            def find(self, x):
-                while self.parent[x] != x:
-                    self.parent[x] = self.parent[self.parent[x]]
-                    x = self.parent[x]
-                return x
-            def union(self, a, b):
-                if self.find(a) == self.find(b):
-                    return False
-                self.parent[a] = b                    # should link the roots
-                self.sets -= 1
-                return True
-            def connected(self, a, b):
-                return self.find(a) == self.find(b)
-            def count(self):
-                return self.sets
-    """, "failed"),
-    "count-decremented-on-same-set": ("""
-        class UnionFind:
-            def __init__(self, n):
-                self.parent = list(range(n)); self.size = [1] * n; self.sets = n
-            def find(self, x):
-                while self.parent[x] != x:
-                    self.parent[x] = self.parent[self.parent[x]]
-                    x = self.parent[x]
-                return x
-            def union(self, a, b):
+    "link-elements-not-roots": (mutate(HALVING_SIZE, ("""
                 ra, rb = self.find(a), self.find(b)
-                self.sets -= 1                         # even when ra == rb
                 if ra == rb:
                     return False
                 if self.size[ra] < self.size[rb]:
                     ra, rb = rb, ra
                 self.parent[rb] = ra
                 self.size[ra] += self.size[rb]
-                return True
-            def connected(self, a, b):
-                return self.find(a) == self.find(b)
-            def count(self):
-                return self.sets
-    """, "failed"),
+""", """
+                if self.find(a) == self.find(b):
+                    return False
+                self.parent[a] = b                    # should link the roots
+""")), "failed"),
+    "count-decremented-on-same-set": (mutate(
+        HALVING_SIZE, ("                self.sets -= 1\n", ""),
+        ("                if ra == rb:\n", "                self.sets -= 1                         # even when ra == rb\n"
+                                          "                if ra == rb:\n")), "failed"),
     "union-always-true": ("""
         class UnionFind:
             def __init__(self, n):
@@ -251,30 +250,9 @@ BUGS = {
             def count(self):
                 return self.c
     """, ("failed", "error")),   # wrong values; the broken links also overflow the recursion on some cases
-    "connected-compares-parents": ("""
-        class UnionFind:
-            def __init__(self, n):
-                self.parent = list(range(n)); self.size = [1] * n; self.sets = n
-            def find(self, x):
-                while self.parent[x] != x:
-                    self.parent[x] = self.parent[self.parent[x]]
-                    x = self.parent[x]
-                return x
-            def union(self, a, b):
-                ra, rb = self.find(a), self.find(b)
-                if ra == rb:
-                    return False
-                if self.size[ra] < self.size[rb]:
-                    ra, rb = rb, ra
-                self.parent[rb] = ra
-                self.size[ra] += self.size[rb]
-                self.sets -= 1
-                return True
-            def connected(self, a, b):
-                return self.parent[a] == self.parent[b]   # parents are not roots
-            def count(self):
-                return self.sets
-    """, "failed"),
+    "connected-compares-parents": (mutate(
+        HALVING_SIZE, ("return self.find(a) == self.find(b)",
+                       "return self.parent[a] == self.parent[b]   # parents are not roots")), "failed"),
     "union-forgets-return": ("""
         class UnionFind:
             def __init__(self, n):
