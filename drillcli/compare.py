@@ -4,6 +4,7 @@ dtype, NaN/inf), then values. Runs in the parent; numpy only.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any, Callable
 
 import numpy as np
@@ -17,9 +18,20 @@ Check = Callable[[Case, dict[str, np.ndarray]], "str | None"]
 TYPE_NAMES = {"tensor": "a torch.Tensor", "ndarray": "a numpy.ndarray", "list": "a list", "scalar": "a Python number"}
 
 
+# Errors measured by every values_close call of the comparison in progress, custom checks
+# included, so the case table shows them whichever path compared the values.
+_MEASURED: ContextVar[list[tuple[float, float, float]] | None] = ContextVar("measured", default=None)
+
+
+def _measured(max_abs: float, max_rel: float, used: float) -> None:
+    sink = _MEASURED.get()
+    if sink is not None:
+        sink.append((max_abs, max_rel, used))
+
+
 class Mismatch(Exception):
-    def __init__(self, kind: str, message: str, detail: str = "", errors: tuple[float, float] | None = None):
-        self.kind, self.message, self.detail, self.errors = kind, message, detail, errors
+    def __init__(self, kind: str, message: str, detail: str = ""):
+        self.kind, self.message, self.detail = kind, message, detail
         super().__init__(message)
 
 
@@ -54,11 +66,14 @@ def _structure(name: str, expected: np.ndarray, exp_type: dict[str, Any], got: n
 
 def values_close(name: str, expected: np.ndarray, got: np.ndarray, atol: float, rtol: float) -> tuple[float, float]:
     """(max abs error, max rel error); raises Mismatch when outside tolerance. Public:
-    graders' `check` hooks use it for the outputs they compare by value."""
+    graders' `check` hooks use it for the outputs they compare by value. Each call also
+    records the share of the tolerance used (max of err / (atol + rtol |expected|))."""
     if expected.size == 0:
         return 0.0, 0.0
     if expected.dtype.kind in "biu" and got.dtype.kind in "biu":
         off = expected != got
+        diff = np.abs(expected.astype(np.float64) - got.astype(np.float64))
+        _measured(float(diff.max()), float((diff / np.maximum(np.abs(expected), 1)).max()), np.inf if off.any() else 0.0)
         if off.any():
             idx = tuple(int(i) for i in np.argwhere(off)[0])
             raise Mismatch("value", f"{name}: {int(off.sum())} of {off.size} values differ",
@@ -74,7 +89,10 @@ def values_close(name: str, expected: np.ndarray, got: np.ndarray, atol: float, 
         err = np.where(np.isfinite(exp), np.abs(act - exp), np.where(act == exp, 0.0, np.inf))
         rel = np.where(np.abs(exp) > atol, err / np.abs(exp), 0.0)  # relative error means little near 0
         off = err > atol + rtol * np.abs(exp)
+        bound = atol + rtol * np.abs(exp)
+        used = float(np.where(err == 0, 0.0, np.where(bound > 0, err / bound, np.inf)).max())
     max_abs, max_rel = float(err.max()), float(rel.max())
+    _measured(max_abs, max_rel, used)
     if off.any():
         first = tuple(int(i) for i in np.argwhere(off)[0])
         worst = np.unravel_index(int(np.argmax(np.where(off, err, -1.0))), err.shape)
@@ -86,14 +104,28 @@ def values_close(name: str, expected: np.ndarray, got: np.ndarray, atol: float, 
             f"first mismatch at {_fmt_index(first)}: {_pair(exp[first], act[first])}\n"
             f"worst at {_fmt_index(worst)}: {_pair(exp[worst], act[worst])}\n"
             f"max abs error {max_abs:.3g}, max rel error {max_rel:.3g}",
-            errors=(max_abs, max_rel),
         )
     return max_abs, max_rel
 
 
 def compare_case(spec: Spec, case: Case, got: dict[str, np.ndarray], got_types: dict[str, dict[str, Any]],
                  check: Check | None = None) -> CaseResult:
-    result = CaseResult(case.name, case.shapes(), "pass", max_abs=0.0, max_rel=0.0)
+    measured: list[tuple[float, float, float]] = []
+    token = _MEASURED.set(measured)
+    try:
+        result = _compare(spec, case, got, got_types, check)
+    finally:
+        _MEASURED.reset(token)
+    if measured:
+        result.max_abs = max(m[0] for m in measured)
+        result.max_rel = max(m[1] for m in measured)
+        result.tol_used = max(m[2] for m in measured)
+    return result
+
+
+def _compare(spec: Spec, case: Case, got: dict[str, np.ndarray], got_types: dict[str, dict[str, Any]],
+             check: Check | None) -> CaseResult:
+    result = CaseResult(case.name, case.shapes(), "pass")
     try:
         for name, expected in case.outputs.items():
             _structure(name, expected, case.out_types.get(name, {}), got.get(name), got_types.get(name, {}))
@@ -106,13 +138,9 @@ def compare_case(spec: Spec, case: Case, got: dict[str, np.ndarray], got_types: 
                 raise Mismatch("value", problem.splitlines()[0], "\n".join(problem.splitlines()[1:]))
             return result
         for name, expected in case.outputs.items():
-            atol, rtol = spec.tol(str(expected.dtype))
-            max_abs, max_rel = values_close(name, expected, got[name], atol, rtol)
-            result.max_abs = max(result.max_abs, max_abs)
-            result.max_rel = max(result.max_rel, max_rel)
+            values_close(name, expected, got[name], *spec.tol(str(expected.dtype)))
     except Mismatch as m:
         result.status, result.kind, result.message, result.detail = "fail", m.kind, m.message, m.detail
-        result.max_abs, result.max_rel = m.errors or (None, None)
     if case.note and not result.passed:
         result.detail = f"case: {case.note}\n{result.detail}".rstrip()
     return result

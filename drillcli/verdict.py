@@ -33,6 +33,7 @@ class CaseResult:
     detail: str = ""               # several lines: index, expected vs got, traceback
     max_abs: float | None = None
     max_rel: float | None = None
+    tol_used: float | None = None  # worst err / (atol + rtol |expected|): above 1 fails
     seconds: float | None = None
 
     @property

@@ -36,3 +36,25 @@ def mutate(source: str, *pairs: tuple[str, str], count: int = 1) -> str:
         assert source.count(old) == count, f"expected {count} occurrence(s) of {old!r}"
         source = source.replace(old, new)
     return source
+
+
+def failing_cases(verdict: Verdict) -> list[str]:
+    """Names of the cases a verdict fails (wrong values or an error), in table order."""
+    return [c.name for c in verdict.cases if c.status in ("fail", "error")]
+
+
+def assert_rejected(verdict: Verdict, at_least: int = 2) -> None:
+    """A bug must fail at least `at_least` cases, so that editing one case cannot hide it.
+    A verdict with no case table (syntax error, forbidden API at import) counts as rejected."""
+    assert not verdict.ok, describe(verdict)
+    if verdict.cases:
+        failing = failing_cases(verdict)
+        assert len(failing) >= at_least, f"rejected by {len(failing)} case(s) only: {failing}; {describe(verdict)}"
+
+
+def assert_within_half_tolerance(verdict: Verdict) -> None:
+    """A correct solution must pass every case using at most half of its tolerance, so that
+    a different (still correct) order of float operations cannot tip it over."""
+    assert verdict.ok, describe(verdict)
+    tight = {c.name: round(c.tol_used, 3) for c in verdict.cases if c.tol_used is not None and c.tol_used > 0.5}
+    assert not tight, f"cases using over half of the tolerance: {tight}"
