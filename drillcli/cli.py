@@ -289,11 +289,14 @@ def review(
         _console().print(schedule_table(store.cards(), _targets(Catalog())))
         return
     from drillcli.review import Session
+    from drillcli.worker_process import WorkerProcess
 
-    try:
-        _catalog_call(Session(store, Catalog(), _console()).run)
-    except WorkspaceError as exc:
-        raise fail(str(exc)) from None
+    with WorkerProcess() as worker:
+        worker.start()   # torch imports while the user reads the first prompt
+        try:
+            _catalog_call(Session(store, Catalog(), _console(), worker=worker).run)
+        except WorkspaceError as exc:
+            raise fail(str(exc)) from None
 
 
 @app.command("next", rich_help_panel=PRACTICE)

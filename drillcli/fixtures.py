@@ -61,7 +61,7 @@ class Case:
         }
 
 
-def save_cases(path: Path, problem_id: str, cases: list[Case]) -> None:
+def save_cases(path: Path, problem_id: str, cases: list[Case], compress: bool = True) -> None:
     names = [c.name for c in cases]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
@@ -76,7 +76,7 @@ def save_cases(path: Path, problem_id: str, cases: list[Case]) -> None:
     meta = {"problem": problem_id, "format": 1, "cases": [c.meta() for c in cases]}
     arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
+    (np.savez_compressed if compress else np.savez)(buf, **arrays)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(buf.getvalue())
 

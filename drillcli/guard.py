@@ -21,7 +21,7 @@ class ForbiddenCall(BaseException):
 VIOLATIONS: list[str] = []
 
 
-def _user_line(user_file: str) -> str:
+def user_line(user_file: str) -> str:
     for frame in reversed(traceback.extract_stack()):
         if frame.filename == user_file:
             return f" (line {frame.lineno}: {(frame.line or '').strip()})"
@@ -46,7 +46,7 @@ def _resolve(dotted: str) -> tuple[Any, str] | None:
 
 def _guarded(name: str, user_file: str) -> Callable[..., Any]:
     def refuse(*args: Any, **kwargs: Any) -> Any:
-        message = f"{name} is forbidden in this problem{_user_line(user_file)}"
+        message = f"{name} is forbidden in this problem{user_line(user_file)}"
         VIOLATIONS.append(message)
         raise ForbiddenCall(message)
 

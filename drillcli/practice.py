@@ -91,7 +91,7 @@ def record_verdict(store: Store, spec: Spec, verdict: Verdict, path: Path, close
     attempt = store.open_attempt(spec.id) or store.latest_attempt(spec.id)
     grade = GradeRecord(
         problem=spec.id, graded_at=now, passed_cases=verdict.passed, total_cases=verdict.total,
-        status=verdict.status, code_hash=workspace.code_hash(path), attempt_id=attempt.id if attempt else None,
+        status=verdict.status, code_hash=verdict.code_hash or workspace.code_hash(path), attempt_id=attempt.id if attempt else None,
         elapsed_s=now - attempt.started_at if attempt else None,
         hints_used=attempt.hints_used if attempt else 0, solution_seen=bool(attempt and attempt.solution_seen))
     review = None

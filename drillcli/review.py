@@ -25,15 +25,16 @@ from drillcli.store import Store
 
 if TYPE_CHECKING:
     from drillcli.verdict import Verdict
+    from drillcli.worker_process import WorkerProcess
 
 ACTIONS = "Enter grade · h hint · g give up (Again) · s skip · q quit"
 
 
-def grade_file(spec: Spec, path: Path) -> Verdict:
+def grade_file(spec: Spec, path: Path, worker: WorkerProcess | None = None) -> Verdict:
     """The real grader (tests replace this to avoid running the worker)."""
     from drillcli.runner import grade
 
-    return grade(spec, path)
+    return grade(spec, path, worker=worker)
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Session:
     catalog: Catalog
     console: Console
     ask: Callable[..., str] = typer.prompt
+    worker: WorkerProcess | None = None    # a warm grading server shared by the session's grades
 
     def run(self) -> None:
         known = set(self.catalog.ids)
@@ -104,7 +106,7 @@ class Session:
 
     def _grade(self, spec: Spec, started: practice.Started) -> bool:
         """Grade; on a pass ask the follow-ups and close the attempt with its review."""
-        verdict = grade_file(spec, started.path)
+        verdict = grade_file(spec, started.path, self.worker)
         graded = practice.record_verdict(self.store, spec, verdict, started.path, close_on_pass=False)
         self.console.print(verdict_view(verdict, graded.grade.elapsed_s, spec.target_minutes * 60))
         if not verdict.ok:

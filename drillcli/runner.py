@@ -1,28 +1,24 @@
-"""Grade a file as a problem: check it statically, run it in a worker process under
-limits, and compare what came back. The parent never imports torch or the user's code.
+"""Grade a file as a problem: check it statically, run it in a child of a grading server
+under limits, and compare what came back. The parent never imports torch or the user's code,
+and the expected outputs never leave it.
 """
 
 from __future__ import annotations
 
 import ast
 import json
-import os
-import select
 import signal
-import subprocess
-import sys
-import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from drillcli.catalog import PACKAGE_DIR, Catalog
+from drillcli.catalog import Catalog
+from drillcli.fixtures import save_cases
 from drillcli.forbid import scan
 from drillcli.spec import Spec
 from drillcli.verdict import CaseResult, Verdict
+from drillcli.worker_process import WorkerError, WorkerProcess, scratch
 
-IMPORT_TIMEOUT_S = 60.0   # time allowed for the worker to import torch before user code runs
-KILL_GRACE_S = 2.0        # the worker enforces its own deadline; the parent kills after this grace
 OUTPUT_SHOWN = 4000       # characters of the user's printed output shown in a verdict
 
 
@@ -31,31 +27,36 @@ class WorkerRun:
     events: list[dict[str, Any]]
     out_dir: Path
     returncode: int | None
-    killed: bool          # the parent killed it at the deadline
+    killed: bool          # killed at the deadline
     output: str
 
 
-def _static_verdict(spec: Spec, source: str, path: Path) -> Verdict | None:
-    """A verdict without running anything: syntax error or forbidden API."""
+def decode_source(data: bytes) -> str:
+    """The text Python would read from these bytes: BOM and coding cookie honoured."""
+    import io
+    import tokenize
+
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding, errors="replace").removeprefix("\ufeff")
+
+
+def _static_verdict(spec: Spec, data: bytes, path: Path) -> Verdict | None:
+    """A verdict without running anything: syntax error (as Python reports it, invalid
+    UTF-8 included) or forbidden API."""
     try:
-        tree = ast.parse(source, filename=str(path))
+        tree = ast.parse(data, filename=str(path))
     except SyntaxError as exc:
         caret = " " * max((exc.offset or 1) - 1, 0) + "^"
         detail = f"{path}, line {exc.lineno}\n    {(exc.text or '').rstrip()}\n    {caret}\nSyntaxError: {exc.msg}"
         return Verdict(spec.id, "syntax_error", message=f"line {exc.lineno}: {exc.msg}", detail=detail)
+    except ValueError as exc:   # null bytes
+        return Verdict(spec.id, "syntax_error", message=f"cannot be read as Python source: {exc}")
+    source = decode_source(data)
     violations = scan(tree, source, spec.forbid)
     if violations:
         return Verdict(spec.id, "forbidden", message=violations[0].message().splitlines()[0],
                        detail="\n".join(v.message() for v in violations))
     return None
-
-
-def _worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    root = str(PACKAGE_DIR.parent)
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
 
 
 def _read_events(out_dir: Path) -> list[dict[str, Any]]:
@@ -70,42 +71,35 @@ def _read_events(out_dir: Path) -> list[dict[str, Any]]:
     return events
 
 
-def run_worker(spec: Spec, user_file: Path, fixture: Path, tmp: Path, on_started: Any = None) -> WorkerRun:
-    """Spawn the worker, wait within the limits, and collect its events."""
+def protected_folders(catalog: Catalog) -> list[str]:
+    """What the submission may not touch: the answers and drill's state folder."""
+    from drillcli.paths import data_dir
+
+    return [str(catalog.root / "solutions"), str(catalog.root / "graders" / "fixtures"), str(data_dir())]
+
+
+def run_worker(spec: Spec, source: bytes, home: Path, cases: list[Any], tmp: Path, worker: WorkerProcess,
+               catalog: Catalog) -> WorkerRun:
+    """Run the grade in a child of `worker` on a copy of `source`; collect its events."""
+    user_file = tmp / "submission.py"
+    user_file.write_bytes(source)
+    protected = protected_folders(catalog)
+    if any(home == Path(p) or Path(p) in home.parents for p in protected):
+        home = tmp   # a reference graded by `drill check`: its folder stays out of sys.path
+    save_cases(tmp / "inputs.npz", spec.id, [replace(c, outputs={}, out_types={}) for c in cases], compress=False)
     request = {
         "module": spec.module_name, "entry": spec.entry, "kind": spec.kind, "user_file": str(user_file),
-        "fixture": str(fixture), "out_dir": str(tmp), "forbid": list(spec.forbid),
+        "user_home": str(home), "inputs": str(tmp / "inputs.npz"), "out_dir": str(tmp),
+        "forbid": list(spec.forbid), "protected": protected,
         "time_limit_s": spec.time_limit_s, "memory_limit_mb": spec.memory_limit_mb,
     }
-    (tmp / "request.json").write_text(json.dumps(request))
-    read_fd, write_fd = os.pipe()
-    with open(tmp / "output.txt", "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "drillcli.worker", str(tmp / "request.json"), str(write_fd)],
-            pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            cwd=tmp, env=_worker_env(), start_new_session=True,
-        )
-    os.close(write_fd)
-    if on_started is not None:
-        on_started()  # the parent's own work (loading fixtures) overlaps the worker's torch import
-    killed = False
     try:
-        ready, _, _ = select.select([read_fd], [], [], IMPORT_TIMEOUT_S)
-        if ready:
-            os.read(read_fd, 1)
-        proc.wait(timeout=spec.time_limit_s + KILL_GRACE_S)
-    except subprocess.TimeoutExpired:
-        killed = True
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    except BaseException:  # Ctrl-C: the worker has its own process group, stop it too
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        raise
-    finally:
-        os.close(read_fd)
-    output = (tmp / "output.txt").read_bytes()[:OUTPUT_SHOWN].decode("utf-8", "replace")
-    return WorkerRun(_read_events(tmp), tmp, proc.returncode, killed, output)
+        reply = worker.run(request)
+    except WorkerError as exc:
+        reply = {"returncode": None, "killed": False, "error": str(exc)}
+    output = (tmp / "output.txt").read_bytes()[:OUTPUT_SHOWN].decode("utf-8", "replace") \
+        if (tmp / "output.txt").exists() else reply.get("error", "")
+    return WorkerRun(_read_events(tmp), tmp, reply["returncode"], reply["killed"], output)
 
 
 MODULE_ERROR_STATUS = {
@@ -129,9 +123,13 @@ def load_check(spec: Spec) -> Any:
 def _crash_message(run: WorkerRun, limit_s: float) -> tuple[str, str]:
     if run.killed:
         return "timeout", f"still running after the {limit_s:g} s limit; the process was killed"
-    code = run.returncode or 0
+    if run.returncode is None:
+        return "crash", run.output or "the grading process stopped"
+    code = run.returncode
     if code < 0:
         sig = signal.Signals(-code).name
+        if sig == "SIGXCPU":
+            return "timeout", "used more CPU time than the limit allows; the process was stopped"
         if sig == "SIGKILL":
             return "memory", "the process was killed (SIGKILL), most likely for running out of memory"
         return "crash", f"the process died from signal {sig}"
@@ -220,23 +218,28 @@ def assemble(spec: Spec, cases: list[Any], run: WorkerRun, check: Any) -> Verdic
     return verdict
 
 
-def grade(spec: Spec, user_file: Path, catalog: Catalog | None = None) -> Verdict:
-    """Grade `user_file` as problem `spec`."""
+def grade(spec: Spec, user_file: Path, catalog: Catalog | None = None,
+          worker: WorkerProcess | None = None) -> Verdict:
+    """Grade `user_file` as problem `spec`: its bytes are read once, and the verdict and
+    its code hash are about exactly those bytes. `worker` is a warm grading process; by
+    default one is started for this grade alone (its torch import overlaps the loading here)."""
     from drillcli.fixtures import load_cases
+    from drillcli.workspace import hash_bytes
 
     catalog = catalog or Catalog()
-    user_file = user_file.resolve()
-    source = user_file.read_text(encoding="utf-8", errors="replace")
-    static = _static_verdict(spec, source, user_file)
-    if static is not None:
-        return static
-    fixture = catalog.fixture_path(spec)
-    loaded: dict[str, Any] = {}
-
-    def load() -> None:
-        loaded["cases"] = load_cases(fixture)
-        loaded["check"] = load_check(spec)
-
-    with tempfile.TemporaryDirectory(prefix="drill-") as tmp:
-        run = run_worker(spec, user_file, fixture, Path(tmp), on_started=load)
-        return assemble(spec, loaded["cases"], run, loaded["check"])
+    source = user_file.read_bytes()
+    verdict = _static_verdict(spec, source, user_file)
+    if verdict is None:
+        own = worker is None
+        worker = worker or WorkerProcess()
+        worker.start()
+        try:
+            with scratch("grade") as tmp:
+                cases = load_cases(catalog.fixture_path(spec))
+                run = run_worker(spec, source, user_file.resolve().parent, cases, tmp, worker, catalog)
+                verdict = assemble(spec, cases, run, load_check(spec))
+        finally:
+            if own:
+                worker.close()
+    verdict.code_hash = hash_bytes(source)
+    return verdict

@@ -50,6 +50,7 @@ class Verdict:
     detail: str = ""               # module-level error, several lines
     output: str = ""               # the head of what the user's code printed
     printed_bytes: int = 0
+    code_hash: str | None = None   # of the bytes that were graded
 
     @property
     def passed(self) -> int:

@@ -1,10 +1,13 @@
 """`drill watch`: re-grade on every save of the workspace file.
 
 watchdog watches the file's folder (editors that save by writing a temporary file and
-renaming it over the original are seen as a move), saves are debounced, saves made
-while a grade runs are ignored, and `--poll` uses watchdog's polling observer for
-file systems without events. The live view shows the timer against the target, the
-last verdict, and turns green with a bell when every case passes.
+renaming it over the original are seen as a move), saves are debounced, a save made
+while a grade runs triggers another grade after it (so the screen always ends on the
+verdict of the file as it is on disk), and `--poll` uses watchdog's polling observer
+for file systems without events. Grades go to one warm grading server, started with
+the watch (and restarted if it dies), so a save costs only the user's compute. The
+live view shows the timer against the target, the last verdict, and turns green with
+a bell when every case passes.
 """
 
 from __future__ import annotations
@@ -55,8 +58,9 @@ class SaveTracker:
         return any(p and Path(str(p)).name == self.target.name for p in paths)
 
     def saw(self, event: Any) -> None:
-        if self.grading or not self.concerns(event):
-            return   # saves while a grade runs are ignored
+        """Note a save; one during a grade is graded after it."""
+        if not self.concerns(event):
+            return
         self.last_event = self.monotonic()
         self.wake.set()
 
@@ -133,9 +137,9 @@ class Watcher:
     def grade(self) -> bool:
         from drillcli.practice import record_verdict
 
-        self.graded_hash = workspace.code_hash(self.path)
         was_ok = self.verdict is not None and self.verdict.ok
         self.verdict = self.grade_file(self.spec, self.path)
+        self.graded_hash = self.verdict.code_hash or workspace.code_hash(self.path)
         record_verdict(self.store, self.spec, self.verdict, self.path)
         self.grades += 1
         return self.verdict.ok and not was_ok
@@ -173,12 +177,17 @@ class Watcher:
 
 def run_watch(store: Store, spec: Spec, path: Path, poll: bool, console: Console) -> None:
     """Grade now, then on every save, until Ctrl-C."""
+    from functools import partial
+
     from rich.live import Live
 
     from drillcli.runner import grade
+    from drillcli.worker_process import WorkerProcess
 
     tracker = SaveTracker(path)
-    watcher = Watcher(store, spec, path, tracker, grade)
+    worker = WorkerProcess()
+    worker.start()
+    watcher = Watcher(store, spec, path, tracker, partial(grade, worker=worker))
     observer = observer_for(tracker, poll)
     observer.start()
     try:
@@ -195,4 +204,5 @@ def run_watch(store: Store, spec: Spec, path: Path, poll: bool, console: Console
     finally:
         observer.stop()
         observer.join(timeout=2)
+        worker.close()
     console.print(f"stopped watching {path}")

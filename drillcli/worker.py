@@ -1,9 +1,8 @@
-"""The grading worker: the only process that imports torch and the user's code.
+"""One grade in the child that `drillcli.server` forks: the only code that runs the user's.
 
-    python -I -m drillcli.worker REQUEST.json STATUS_FD
-
-It applies the limits, installs the guards, imports the user's file and runs every
-case, writing one JSON line per event to OUT/log.jsonl and each case's outputs to
+It applies the limits, reads the case inputs (never the expected outputs: those stay in
+the parent), installs the guards and the audit hook, imports the user's file and runs
+every case, writing one JSON line per event to OUT/log.jsonl and each case's outputs to
 OUT/case_<i>.npz as it goes, so whatever finished survives a kill. It never decides
 pass or fail: the parent compares.
 """
@@ -26,6 +25,7 @@ from typing import Any, Callable
 OUTPUT_LIMIT = 64 * 1024          # bytes of the user's printed output that are kept
 FILE_LIMIT = 256 * 1024 * 1024    # no file the worker writes may grow past this
 MEMORY_MARKERS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
+CPU_SLACK_S = 60                  # CPU seconds beyond the time limit before RLIMIT_CPU stops the child
 
 
 class Deadline(BaseException):
@@ -63,11 +63,15 @@ class Log:
         os.write(self.fd, (json.dumps(fields) + "\n").encode())
 
 
-def apply_limits(memory_mb: int) -> None:
+def apply_limits(memory_mb: int, time_limit_s: float) -> None:
+    """Memory, file size, no core dumps, and a CPU-time backstop in case the server that
+    enforces the wall-clock deadline is gone (all cores busy for the whole limit, plus slack)."""
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    cpu = int(time_limit_s * (os.cpu_count() or 1) + CPU_SLACK_S)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
 
 
 def user_traceback(exc: BaseException, user_file: str) -> str:
@@ -108,8 +112,10 @@ def error_fields(exc: BaseException, user_file: str) -> dict[str, Any]:
     return {"kind": kind, "message": message, "traceback": user_traceback(exc, user_file)}
 
 
-def import_user(path: str) -> ModuleType:
-    sys.path.insert(0, str(Path(path).parent))
+def import_user(path: str, home: str) -> ModuleType:
+    """Import the copy of the user's file at `path`; `home` (the folder of the original)
+    goes on sys.path so that a helper module beside it still imports."""
+    sys.path.insert(0, home)
     spec = importlib.util.spec_from_file_location("submission", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules["submission"] = module
@@ -188,33 +194,45 @@ def save_outputs(out_dir: Path, index: int, outputs: dict[str, Any]) -> dict[str
     return types
 
 
+def timed_reference(request: dict[str, Any], cases: list[Any]) -> Callable | None:
+    """The reference entry, for problems with scaling cases (timed against it). Imported
+    before the audit hook, then dropped from sys.modules: the user's code cannot import it."""
+    if not any(c.timed for c in cases):
+        return None
+    name = f"drillcli.solutions.{request['module']}"
+    reference = getattr(importlib.import_module(name), request["entry"])
+    for loaded in [m for m in sys.modules if m == name or m.startswith("drillcli.solutions")]:
+        del sys.modules[loaded]
+    return reference
+
+
 def run(request: dict[str, Any], status_fd: int) -> None:
+    """Grade in this process (the forked child, cwd = the grade's folder); `status_fd` gets
+    one byte when the setup is done and the user's time starts."""
     out_dir, user_file = Path(request["out_dir"]), request["user_file"]
     log = Log(out_dir)
-    apply_limits(request["memory_limit_mb"])
-    import numpy  # noqa: F401  (imported before the user's code can patch it)
-    import torch  # noqa: F401
+    apply_limits(request["memory_limit_mb"], request["time_limit_s"])
 
-    from drillcli import guard, harness
+    from drillcli import containment, guard, harness
     from drillcli.fixtures import load_cases
 
-    os.write(status_fd, b"R")
     grader = importlib.import_module(f"drillcli.graders.{request['module']}")
-    cases = load_cases(Path(request["fixture"]), with_outputs=False)
-    reference = None
-    if any(c.timed for c in cases):
-        reference = getattr(importlib.import_module(f"drillcli.solutions.{request['module']}"), request["entry"])
+    cases = load_cases(Path(request["inputs"]), with_outputs=False)
+    reference = timed_reference(request, cases)
     run_one = getattr(grader, "run", harness.run_case)
     names = list(grader.RETURNS)
 
     sys.stdout = sys.stderr = BoundedWriter(1)
     guard.install_import_guard(tuple(request["forbid"]))
     guard.install_api_guard(tuple(request["forbid"]), user_file)
+    containment.install(request["protected"], user_file)
+    os.write(status_fd, b"R")
+    os.close(status_fd)
     clock = Clock(request["time_limit_s"])
 
     try:
         clock.arm()
-        module = import_user(user_file)
+        module = import_user(user_file, request["user_home"])
         clock.disarm()
     except BaseException as exc:  # noqa: BLE001 - anything the import does is the user's
         clock.disarm()
@@ -252,16 +270,4 @@ def run(request: dict[str, Any], status_fd: int) -> None:
             record.update(status="error", kind="forbidden", message=guard.VIOLATIONS[0], traceback="")
         log.event(**record)
     log.event(event="finished", printed=getattr(sys.stdout, "total", 0))
-
-
-def main() -> None:
-    request = json.loads(Path(sys.argv[1]).read_text())
-    try:
-        run(request, int(sys.argv[2]))
-    finally:
-        sys.stdout.flush()
-    os._exit(0)  # skip interpreter teardown: user code may have left threads or atexit hooks
-
-
-if __name__ == "__main__":
-    main()
+    sys.stdout.flush()

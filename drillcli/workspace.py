@@ -14,8 +14,12 @@ from drillcli.spec import Spec
 BACKUP_DIR = ".backups"
 
 
+def hash_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
 def code_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return hash_bytes(path.read_bytes())
 
 
 def stub_path(spec: Spec) -> Path:

@@ -1,17 +1,19 @@
-"""Shared fixtures: an isolated DRILL_HOME / DRILL_WORKSPACE for every test, and
-`grade_source`, which grades a source string as a problem through the real worker."""
+"""Shared fixtures: an isolated DRILL_HOME / DRILL_WORKSPACE for every test, one warm
+grading server per test process, and `grade_source`, which grades a source string as a
+problem through it (the real server and worker; tests/test_worker.py covers the cold path)."""
 
 from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
 from drillcli.catalog import Catalog
 from drillcli.runner import grade
 from drillcli.verdict import Verdict
+from drillcli.worker_process import WorkerProcess
 
 GradeSource = Callable[[str, str], Verdict]
 
@@ -22,8 +24,15 @@ def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DRILL_WORKSPACE", str(tmp_path / "workspace"))
 
 
+@pytest.fixture(scope="session")
+def warm_worker() -> Iterator[WorkerProcess]:
+    """One grading server for the whole test process: torch is imported once."""
+    with WorkerProcess() as worker:
+        yield worker
+
+
 @pytest.fixture
-def grade_source(tmp_path: Path) -> GradeSource:
+def grade_source(tmp_path: Path, warm_worker: WorkerProcess) -> GradeSource:
     """grade_source(problem_id, source) -> Verdict, grading `source` as a user's file."""
     catalog = Catalog()
     counter = iter(range(10**6))
@@ -31,7 +40,7 @@ def grade_source(tmp_path: Path) -> GradeSource:
     def run(problem_id: str, source: str) -> Verdict:
         path = tmp_path / f"submission_{next(counter)}.py"
         path.write_text(textwrap.dedent(source))
-        return grade(catalog.spec(problem_id), path, catalog)
+        return grade(catalog.spec(problem_id), path, catalog, worker=warm_worker)
 
     return run
 

@@ -67,11 +67,12 @@ def fake_grade(monkeypatch: pytest.MonkeyPatch) -> list[Verdict]:
     onto the returned list (a passing one when it is empty)."""
     queue: list[Verdict] = []
 
-    def grade(spec, path, catalog=None) -> Verdict:
+    def grade(spec, path, catalog=None, worker=None) -> Verdict:
         return queue.pop(0) if queue else verdict(spec.id)
 
     monkeypatch.setattr("drillcli.runner.grade", grade)
     monkeypatch.setattr("drillcli.review.grade_file", grade)
+    monkeypatch.setattr("drillcli.worker_process.WorkerProcess.start", lambda self: None)   # no server to warm
     return queue
 
 

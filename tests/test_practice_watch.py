@@ -1,5 +1,5 @@
-"""Watch mode: which events count as a save, the debounce, saves ignored while a grade
-runs, re-grading on a save, and one real watchdog event (atomic rename) in a temp dir."""
+"""Watch mode: which events count as a save, the debounce, saves made while a grade runs
+(graded after it), re-grading on a save, and one real watchdog event (atomic rename)."""
 
 from __future__ import annotations
 
@@ -59,12 +59,13 @@ def test_debounce_waits_for_quiet(tracker):
     assert tracker.ready()
 
 
-def test_saves_while_grading_are_ignored(tracker):
+def test_a_save_during_a_grade_is_graded_after_it(tracker):
     tracker.begin_grade()
     tracker.saw(Event("modified", str(tracker.target)))
     tracker.monotonic.t += 1
+    assert not tracker.ready()          # never two grades at once
     tracker.end_grade()
-    assert not tracker.ready()
+    assert tracker.ready()
 
 
 def _watcher(tracker_path: Path, grades: list) -> Watcher:
