@@ -193,7 +193,8 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             if not os.access(path.parent, os.W_OK | os.X_OK):
                 raise PermissionError(f"no write permission on {path.parent}")
-            self.conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self.conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                        check_same_thread=False)  # watch: one thread at a time
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._check_version(self._version())   # before WAL, which would rewrite a newer file's header
             self._enable_wal()

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from drillcli.store import Store
     from drillcli.verdict import Verdict
 
-DEBOUNCE_S = 0.3           # quiet time after the last save event before grading
+DEBOUNCE_S = 0.08          # quiet time after the last save event before grading (an editor's
+                           # save is a burst of events within a few milliseconds)
 TICK_S = 0.25              # how often the live timer redraws
 POLL_INTERVAL_S = 0.5      # --poll: how often the polling observer scans the folder
 SAVE_EVENTS = {"modified", "created", "moved", "closed"}
@@ -68,6 +69,12 @@ class SaveTracker:
         """A save is pending and the file has been quiet for the debounce time."""
         return (not self.grading and self.last_event is not None
                 and self.monotonic() - self.last_event >= self.debounce_s)
+
+    def wait_s(self) -> float:
+        """How long the grading loop may sleep: until a pending save's debounce ends, else a tick."""
+        if self.last_event is None or self.grading:
+            return TICK_S
+        return max(0.0, min(TICK_S, self.last_event + self.debounce_s - self.monotonic()))
 
     def prime(self) -> None:
         """Act as if the file had just been saved and the debounce had passed."""
@@ -144,6 +151,16 @@ class Watcher:
         self.grades += 1
         return self.verdict.ok and not was_ok
 
+    def run(self, stop: threading.Event, refresh: Callable[[], None], on_pass: Callable[[], None]) -> None:
+        """Grade now, then after every save, until `stop` is set."""
+        self.tracker.prime()
+        while not stop.is_set():
+            if self.step(announce=refresh):
+                on_pass()
+            refresh()
+            self.tracker.wake.wait(self.tracker.wait_s())
+            self.tracker.wake.clear()
+
     def view(self) -> Panel:
         attempt = self.store.latest_attempt(self.spec.id)
         parts: list = []
@@ -192,13 +209,7 @@ def run_watch(store: Store, spec: Spec, path: Path, poll: bool, console: Console
     observer.start()
     try:
         with Live(watcher.view(), console=console, refresh_per_second=4, transient=False) as live:
-            tracker.prime()   # grade once at start
-            while True:
-                if watcher.step(announce=lambda: live.update(watcher.view())):
-                    console.bell()
-                live.update(watcher.view())
-                tracker.wake.wait(TICK_S)
-                tracker.wake.clear()
+            watcher.run(threading.Event(), lambda: live.update(watcher.view()), console.bell)
     except KeyboardInterrupt:
         pass
     finally:

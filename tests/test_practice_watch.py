@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +15,7 @@ import pytest
 from drillcli import paths
 from drillcli.catalog import Catalog
 from drillcli.watch import SaveTracker, Watcher, observer_for
+from drillcli.workspace import code_hash, hash_bytes
 from tests.practice_support import drill, practice_env, store, verdict  # noqa: F401
 
 
@@ -129,3 +133,101 @@ def test_a_real_save_by_rename_reaches_the_tracker(tmp_path, poll):
         observer.stop()
         observer.join(timeout=5)
     assert tracker.ready()
+
+
+# -- the screen ends on the verdict of the file as it is on disk ------------------------
+
+FIX = """
+import math, torch
+def scaled_dot_product_attention(q, k, v, mask=None):
+    s = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        s = s.masked_fill(mask == 0, float("-inf"))
+    w = torch.softmax(s, dim=-1)
+    return w @ v, w
+"""
+BUG = FIX.replace(" / math.sqrt(q.shape[-1])", "")
+
+
+@contextmanager
+def live_watcher(worker, grade_delay_s: float = 0.0):
+    """A real watch on the workspace file (watchdog observer, warm grading server) in a
+    thread; `grade_delay_s` holds each verdict back so that saves land while it runs."""
+    from drillcli.runner import grade
+
+    def slow_grade(spec, path):
+        verdict = grade(spec, path, worker=worker)
+        time.sleep(grade_delay_s)
+        return verdict
+
+    drill("start", "attention")
+    path = paths.workspace_file("attention")
+    tracker = SaveTracker(path, debounce_s=0.05)
+    watcher = Watcher(store(), Catalog().spec("attention"), path, tracker, slow_grade)
+    observer, stop = observer_for(tracker, poll=False), threading.Event()
+    observer.start()
+    thread = threading.Thread(target=watcher.run, args=(stop, lambda: None, lambda: None), daemon=True)
+    thread.start()
+    try:
+        _settle(watcher)
+        yield watcher
+    finally:
+        stop.set()
+        tracker.wake.set()
+        thread.join(timeout=10)
+        observer.stop()
+        observer.join(timeout=5)
+
+
+def _settle(watcher: Watcher, timeout_s: float = 30.0) -> None:
+    """Wait until the watcher has graded the file as it is on disk and nothing is pending."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        idle = not watcher.tracker.grading and watcher.tracker.last_event is None
+        if idle and watcher.graded_hash == code_hash(watcher.path):
+            time.sleep(0.3)   # any event still in flight would show up here
+            if not watcher.tracker.grading and watcher.tracker.last_event is None:
+                return
+        assert time.monotonic() < deadline, "the watcher never settled"
+        time.sleep(0.02)
+
+
+def _save(path: Path, text: str, rename: bool = False) -> None:
+    if rename:   # as editors do: write a temporary file, rename it over the original
+        temp = path.with_name(f".{path.name}.tmp")
+        temp.write_text(text)
+        os.replace(temp, path)
+    else:
+        path.write_text(text)
+
+
+def test_a_save_during_a_grade_is_graded_after_it(warm_worker):
+    with live_watcher(warm_worker, grade_delay_s=0.5) as watcher:
+        _save(watcher.path, BUG)
+        time.sleep(0.2)                     # the grade of BUG is running
+        _save(watcher.path, FIX)
+        _settle(watcher)
+        assert watcher.verdict.ok and watcher.verdict.code_hash == hash_bytes(FIX.encode())
+
+
+def test_saves_during_grades_end_on_the_verdict_of_the_file_on_disk(warm_worker):
+    with live_watcher(warm_worker, grade_delay_s=0.5) as watcher:
+        _save(watcher.path, BUG)
+        time.sleep(0.2)                     # the grade of BUG is running
+        _save(watcher.path, FIX)
+        time.sleep(0.6)                     # the grade of FIX is running
+        _save(watcher.path, BUG)
+        _settle(watcher)
+        assert watcher.verdict.code_hash == code_hash(watcher.path) and not watcher.verdict.ok
+        hashes = {g.code_hash for g in store().grades("attention")}
+        assert hashes <= {hash_bytes(t.encode()) for t in (BUG, FIX)} | {code_hash(Catalog().spec("attention").folder / "stub.py")}
+
+
+@pytest.mark.parametrize("rename", [False, True], ids=["in-place", "editor-rename"])
+def test_twenty_rapid_saves_end_on_the_last_one(warm_worker, rename):
+    with live_watcher(warm_worker, grade_delay_s=0.1) as watcher:
+        for i in range(20):
+            _save(watcher.path, FIX if i % 2 else BUG, rename)
+            time.sleep(0.03)
+        _settle(watcher)
+        assert watcher.verdict.ok and watcher.verdict.code_hash == hash_bytes(FIX.encode())

@@ -24,5 +24,8 @@ def cases() -> list[Case]:
          "eps 0.1: where eps is added (after sqrt, after bias correction) matters"),
         ("tiny-gradients-with-l2", dict(lr=0.01, weight_decay=1e-6), dict(seed=28, scale=1e-7, steps=5, dtype="float64"),
          "gradients ~1e-8 and an L2 term of the same size"),
+        ("eps-zero", dict(lr=0.01, eps=0.0), dict(seed=29, scale=1e-7, steps=5),
+         "eps 0.0 is a value, not 'use the default': gradients ~1e-8, where eps 1e-8 would halve the step"),
+        ("eps-zero-float64", dict(lr=0.01, eps=0.0), dict(seed=30, scale=1e-9, steps=5, dtype="float64"), ""),
     ]
     return standard_cases(base, variants)

@@ -67,7 +67,7 @@ def run(entry, kind, case, names):
 
 
 def optimizer_case(name, seed, init, dtype="float32", arch="mlp", steps=5, batch=4, n_in=3, hidden=5,
-                   n_out=2, scale=1.0, frozen=0, zero_inputs=(), noncontig=(), param_scale=1.0, note=""):
+                   n_out=2, scale=1.0, frozen=0, zero_inputs=(), zero_steps=(), noncontig=(), param_scale=1.0, note=""):
     """One case: initial parameters and T batches drawn from a seeded generator."""
     import torch
 
@@ -88,6 +88,7 @@ def optimizer_case(name, seed, init, dtype="float32", arch="mlp", steps=5, batch
     x = randn(steps, batch, n_in)
     for col in zero_inputs:
         x[..., col] = 0           # input feature always 0: the first-layer weights of that column get exact zero gradients
+    x[list(zero_steps)] = 0       # whole batch 0 at these steps: the first-layer weight's whole gradient is exactly zero
     inputs |= {"_x": x, "_y": randn(steps, batch, n_out), "_model": {"arch": arch, "scale": scale}}
     return make_case(name, inputs, seed=seed, dtype=dtype, init=init, noncontig=tuple(noncontig), note=note)
 
@@ -131,6 +132,12 @@ def standard_cases(base, variants, overrides=None):
         ("random-shapes-0", dict(lr=0.03), dict(seed=17, hidden=8, n_in=6, n_out=3, batch=5, steps=5), ""),
         ("random-shapes-1", dict(lr=0.03), dict(seed=18, hidden=3, n_in=1, n_out=4, batch=2, steps=5, dtype="float64"), ""),
         ("random-shapes-2", dict(lr=0.03), dict(seed=19, arch="linear", n_in=7, n_out=5, batch=8, steps=6), ""),
+        ("all-zero-gradient-after-steps", dict(lr=0.05, weight_decay=0.1), dict(seed=40, steps=6, zero_steps=(2, 3, 4, 5)),
+         "from step 3 on, W1's whole gradient is exactly zero (not None): it is not skipped, "
+         "weight decay and the optimizer state still apply, as in torch"),
+        ("all-zero-gradient-after-steps-float64", dict(lr=0.05, weight_decay=0.1),
+         dict(seed=41, steps=5, arch="linear", zero_steps=(1, 3, 4), dtype="float64"),
+         "at steps 2, 4 and 5, W's whole gradient is exactly zero (not None): decay and state still apply"),
     ]
     return [optimizer_case(name, init={**base, **over, **overrides.get(name, {})}, note=note, **kw)
             for name, over, kw, note in specs + list(variants)]
@@ -151,5 +158,10 @@ def cases() -> list[Case]:
         ("large-eps", dict(lr=0.05, eps=0.1), dict(seed=26, steps=5),
          "eps 0.1: where eps is added (after sqrt, after bias correction) matters"),
         ("large-eps-float64", dict(lr=0.05, eps=0.03), dict(seed=27, steps=5, dtype="float64", scale=0.01), ""),
+        ("no-weight-decay-float64", dict(lr=0.05, weight_decay=0.0), dict(seed=28, steps=5, dtype="float64"),
+         "weight_decay 0.0 is a value, not 'use the default'"),
+        ("eps-zero", dict(lr=0.01, eps=0.0), dict(seed=29, scale=1e-7, steps=5),
+         "eps 0.0 is a value, not 'use the default': gradients ~1e-8, where eps 1e-8 would halve the step"),
+        ("eps-zero-float64", dict(lr=0.01, eps=0.0), dict(seed=30, scale=1e-9, steps=5, dtype="float64"), ""),
     ]
     return standard_cases(base, variants)

@@ -5,7 +5,7 @@ normalized score), not only the best one, and the number of calls to `step` (whi
 checks the stopping rule)."""
 
 from drillcli.fixtures import Case, make_case
-from drillcli.graders.greedy_decode import Model
+from drillcli.graders.greedy_decode import Model, wrong_step_count
 
 RETURNS = ("hypotheses",)
 
@@ -14,9 +14,9 @@ def run(entry, kind, case, names):
     import numpy as np
     import torch
 
-    from drillcli.harness import WrongReturn, build_inputs
+    from drillcli.harness import WrongReturn, build_inputs, check_inputs_unchanged
 
-    args, _, _ = build_inputs(case)
+    args, named, _ = build_inputs(case)
     prompt, num_beams, max_new = args[0], args[1], args[2]
     model = Model(case)
 
@@ -42,7 +42,24 @@ def run(entry, kind, case, names):
         tokens[i, :len(toks)] = toks
         lengths[i] = len(toks)
         scores[i] = float(score)
+    check_inputs_unchanged(case, named)
     return {"tokens": tokens, "lengths": lengths, "scores": scores, "steps": model.calls}
+
+
+def check(case, got):
+    """Every hypothesis (tokens, lengths, scores), then the number of calls to step."""
+    from drillcli.catalog import Catalog
+    from drillcli.compare import Mismatch, values_close
+
+    tol = Catalog().spec("beam-search").tol(str(case.outputs["scores"].dtype))
+    try:
+        values_close("tokens", case.outputs["tokens"], got["tokens"], 0.0, 0.0)
+        values_close("lengths", case.outputs["lengths"], got["lengths"], 0.0, 0.0)
+        values_close("scores", case.outputs["scores"], got["scores"], *tol)
+    except Mismatch as m:
+        return f"{m.message}\n{m.detail}"
+    return wrong_step_count(case, got, "call step once per step t on all live beams, and stop as the early-stop "
+                                       "rule says (checked after each step's walk) or at max_new_tokens")
 
 
 def _case(name, prompt, table, num_beams, max_new, eos_id, alpha, decay=0.5, eos_ramp=0.0, dtype="float64",

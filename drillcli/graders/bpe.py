@@ -15,6 +15,7 @@ from drillcli.fixtures import Case, make_case
 
 RETURNS = ("merges",)
 MAX_TIME_RATIO = 6.0
+MAX_TOKEN_BYTES = 64   # the vocab output holds each token's first 64 bytes (and its full length)
 
 
 def corpus(seed: int, size: int) -> str:
@@ -46,30 +47,38 @@ def _function(entry, name):
     return fn
 
 
-def _code_points(s):
+def _padded(values, length):
+    """values (ints) as an int64 array of `length`, cut or padded with -1: outputs keep a fixed
+    shape, so that `check` (not the shape comparison) reports where they first differ."""
     import numpy as np
 
+    out = np.full(length, -1, dtype=np.int64)
+    values = list(values)[:length]
+    out[:len(values)] = values
+    return out
+
+
+def _code_points(s, length):
     from drillcli.harness import WrongReturn
 
     if not isinstance(s, str):
         raise WrongReturn(f"decode must return a str, got {type(s).__name__}")
-    return np.array([ord(c) for c in s], dtype=np.int64)
+    return _padded(map(ord, s), length)
 
 
-def _ids(ids):
-    import numpy as np
-
+def _ids(ids, length):
     from drillcli.harness import WrongReturn
 
     if hasattr(ids, "tolist"):
         ids = ids.tolist()
     if not isinstance(ids, (list, tuple)) or not all(isinstance(i, int) for i in ids):
         raise WrongReturn(f"encode must return a list of ints, got {type(ids).__name__}")
-    return np.array(ids, dtype=np.int64)
+    return _padded(ids, length)
 
 
-def _trained(result):
-    """(merges (M, 2), vocab_bytes, vocab_lens) from what train_bpe returned."""
+def _trained(result, vocab_size):
+    """(merges (vocab_size - 256, 2), vocab_lens (vocab_size,), vocab_bytes (vocab_size, MAX_TOKEN_BYTES)),
+    padded with -1, from what train_bpe returned."""
     import numpy as np
 
     from drillcli.harness import WrongReturn, unpack
@@ -83,25 +92,110 @@ def _trained(result):
         raise WrongReturn("vocab values must be bytes")
     if isinstance(merges, dict) or not all(isinstance(m, (list, tuple)) and len(m) == 2 for m in merges):
         raise WrongReturn("merges must be a list of (a, b) pairs in merge order (pair i creates id 256 + i)")
-    arr = np.array([[int(a), int(b)] for a, b in merges], dtype=np.int64).reshape(-1, 2)
-    data = b"".join(bytes(vocab[i]) for i in range(len(vocab)))
-    return arr, np.frombuffer(data, dtype=np.uint8).copy(), np.array([len(vocab[i]) for i in range(len(vocab))], dtype=np.int64)
+    if len(vocab) > vocab_size or len(merges) > vocab_size - 256:
+        raise WrongReturn(f"train_bpe returned {len(vocab)} vocab entries and {len(merges)} merges; "
+                          f"vocab_size = {vocab_size} allows at most {vocab_size} and {vocab_size - 256}")
+    pairs = np.full((vocab_size - 256, 2), -1, dtype=np.int64)
+    pairs[:len(merges)] = np.array([[int(a), int(b)] for a, b in merges], dtype=np.int64).reshape(-1, 2)
+    lens = _padded((len(vocab[i]) for i in range(len(vocab))), vocab_size)
+    rows = np.stack([_padded(bytes(vocab.get(i, b""))[:MAX_TOKEN_BYTES], MAX_TOKEN_BYTES) for i in range(vocab_size)])
+    return pairs, lens, rows
 
 
 def run(entry, kind, case, names):
     mode = case.inputs["_mode"]
     if mode in ("train", "speed"):
         text = case.inputs["text"] if mode == "train" else corpus(**case.inputs["_corpus"])
-        merges, vocab_bytes, vocab_lens = _trained(entry(text, case.inputs["vocab_size"]))
-        return {"merges": merges, "vocab_bytes": vocab_bytes, "vocab_lens": vocab_lens}
+        merges, lens, rows = _trained(entry(text, case.inputs["vocab_size"]), case.inputs["vocab_size"])
+        return {"merges": merges, "vocab_lens": lens, "vocab_bytes": rows}
     merges = [(int(a), int(b)) for a, b in case.inputs["merges"].reshape(-1, 2)]
     vocab = vocab_from_merges(merges)
     decode = _function(entry, "decode")
     if mode == "encode":
-        ids = _ids(_function(entry, "encode")(case.inputs["text"], list(merges)))
-        return {"ids": ids, "text": _code_points(decode(ids.tolist(), dict(vocab)))}
+        text = case.inputs["text"]
+        ids = _ids(_function(entry, "encode")(text, list(merges)), len(text.encode("utf-8")) + 1)
+        decoded = decode([int(i) for i in ids if i >= 0], dict(vocab))
+        return {"ids": ids, "text": _code_points(decoded, len(text) + 1)}
     ids = [int(i) for i in case.inputs["ids"]]
-    return {"text": _code_points(decode(ids, dict(vocab)))}
+    return {"text": _code_points(decode(ids, dict(vocab)), sum(len(vocab[i]) for i in ids) + 1)}
+
+
+def unpadded(values):
+    """The values of a padded output, without the -1 padding (rows of merges, or a 1-D array)."""
+    return values[values[:, 0] >= 0] if values.ndim == 2 else values[values >= 0]
+
+
+def trained_vocab(outputs):
+    """{id: bytes} from train outputs (tokens longer than MAX_TOKEN_BYTES come back cut)."""
+    lens = unpadded(outputs["vocab_lens"])
+    return {i: bytes(outputs["vocab_bytes"][i, :min(n, MAX_TOKEN_BYTES)].astype("uint8")) for i, n in enumerate(lens)}
+
+
+def check(case, got):
+    """merges before vocab, ids before the decoded text: the first difference of each, shown."""
+    mode = case.inputs["_mode"]
+    if mode in ("train", "speed"):
+        return _merges_problem(case.outputs["merges"], got["merges"]) or _vocab_problem(case.outputs, got)
+    if mode == "encode":
+        return _ids_problem(case, got) or _text_problem("decode(encode(text))", case.outputs["text"], got["text"])
+    return _text_problem(f"decode({case.inputs['ids'].tolist()[:12]}{', ...' if len(case.inputs['ids']) > 12 else ''})",
+                         case.outputs["text"], got["text"])
+
+
+def _merges_problem(want, have):
+    import numpy as np
+
+    bad = np.flatnonzero((want != have).any(axis=1))
+    if bad.size == 0:
+        return None
+    rank = int(bad[0])
+    want_vocab, have_vocab = vocab_from_merges(unpadded(want).tolist()), vocab_from_merges(unpadded(have)[:rank].tolist())
+
+    def show(pair, vocab):
+        if pair[0] < 0:
+            return "no merge (training stops here)"
+        a, b = (int(x) for x in pair)
+        return f"({a}, {b}) = {vocab.get(a, b'?') + vocab.get(b, b'?')!r}"
+
+    return (f"merges differ from merge {rank} on (the one creating id {256 + rank}): expected {show(want[rank], want_vocab)}, "
+            f"got {show(have[rank], have_vocab)}\n"
+            f"the first {rank} merges agree; you returned {len(unpadded(have))} merges, expected {len(unpadded(want))}")
+
+
+def _vocab_problem(want, have):
+    expected, got = trained_vocab(want), trained_vocab(have)
+    if expected == got:
+        return None
+    if len(got) != len(expected):
+        return f"vocab has {len(got)} entries, expected {len(expected)} (256 bytes + one per merge)"
+    i = next(i for i in expected if expected[i] != got[i])
+    return f"vocab[{i}] is {got[i]!r}, expected {expected[i]!r}\nvocab[256 + k] must be vocab[a] + vocab[b] for merges[k] = (a, b)"
+
+
+def _ids_problem(case, got):
+    import numpy as np
+
+    want, have = case.outputs["ids"], got["ids"]
+    bad = np.flatnonzero(want != have)
+    if bad.size == 0:
+        return None
+    i = int(bad[0])
+    show = lambda ids: ", ".join(map(str, ids[max(0, i - 4):i + 4])) + (", ..." if len(ids) > i + 4 else "")  # noqa: E731
+    return (f"encode: ids differ first at position {i}: expected {'the end' if want[i] < 0 else want[i]}, "
+            f"got {'the end' if have[i] < 0 else have[i]}\n"
+            f"expected {len(unpadded(want))} ids [... {show(unpadded(want))}]\n"
+            f"got      {len(unpadded(have))} ids [... {show(unpadded(have))}]")
+
+
+def _text_problem(what, want, have):
+    expected, got = "".join(map(chr, unpadded(want))), "".join(map(chr, unpadded(have)))
+    if expected == got:
+        return None
+    i = next((k for k, (a, b) in enumerate(zip(expected, got)) if a != b), min(len(expected), len(got)))
+    lo = max(0, i - 20)
+    return (f"{what} returned a different string (first difference at character {i})\n"
+            f"expected {expected[lo:i + 20]!r}{' ...' if len(expected) > i + 20 else ''} ({len(expected)} characters)\n"
+            f"got      {got[lo:i + 20]!r}{' ...' if len(got) > i + 20 else ''} ({len(got)} characters)")
 
 
 def cases() -> list[Case]:
@@ -164,6 +258,8 @@ def cases() -> list[Case]:
     decode("decode-merged-tokens", [257, 100, 258, 97, 99], readable_merges,
            note="ids above 255 expand to their bytes")
     decode("decode-empty", [], readable_merges, note="no ids: the empty string")
+    decode("decode-invalid-utf8-merged", [0xE2, 0x82, 257, 0xC3, 0xA9, 0xF0], readable_merges,
+           note="a truncated 3-byte character (one U+FFFD), then 'ab' from a merged id, 'é', and a lone lead byte")
     out.append(make_case("speed-1mb", {"vocab_size": 512, "_corpus": {"seed": 0, "size": 1_000_000}, "_mode": "speed"},
                          timed=True, note="a 1 MB corpus and 256 merges: re-counting every pair after each merge is too slow"))
     return out

@@ -52,14 +52,35 @@ class Model:
 def run(entry, kind, case, names):
     import torch
 
-    from drillcli.harness import WrongReturn, build_inputs
+    from drillcli.harness import WrongReturn, build_inputs, check_inputs_unchanged
 
-    args, _, _ = build_inputs(case)
+    args, named, _ = build_inputs(case)
     step = Model(case, batch=args[0].shape[0])
     tokens = entry(step, *args)
     if not isinstance(tokens, torch.Tensor):
         raise WrongReturn(f"greedy_decode must return a torch.Tensor of token ids, got {type(tokens).__name__}")
+    check_inputs_unchanged(case, named)
     return {"tokens": tokens, "steps": step.calls}
+
+
+def wrong_step_count(case, got, rule):
+    """None, or a message saying how often `step` was called against how often it should be."""
+    want, have = int(case.outputs["steps"]), int(got["steps"])
+    if want == have:
+        return None
+    return f"step called {have} times, expected {want}\n{rule}"
+
+
+def check(case, got):
+    """The tokens first, then the number of calls to step."""
+    from drillcli.compare import Mismatch, values_close
+
+    try:
+        values_close("tokens", case.outputs["tokens"], got["tokens"], 0.0, 0.0)
+    except Mismatch as m:
+        return f"{m.message}\n{m.detail}"
+    return wrong_step_count(case, got, "call step once per generated position, stop as soon as every row has "
+                                       "generated EOS, and never call it when max_new_tokens = 0")
 
 
 def _case(name, prompt, table, max_new_tokens, eos_id, pad_id, decay=0.5, eos_ramp=0.0, dtype="float32",
@@ -128,6 +149,8 @@ def cases() -> list[Case]:
          note="some tokens have logit -inf (never chosen); PAD is one of them")
     rand("eos-in-prompt-random", 13, 3, 6, 10, 10, eos_in_prompt=True)
     rand("noncontiguous-prompt", 14, 3, 4, 10, 10, noncontig=("prompt",), note="prompt is a non-contiguous view")
+    rand("max-new-tokens-0-float64", 15, 3, 4, 10, 0, dtype="float64",
+         note="max_new_tokens = 0: the prompt comes back unchanged and step is never called")
     for i, (b, t0, v, n) in enumerate([(5, 2, 7, 9), (2, 7, 20, 5), (6, 1, 4, 6)]):
         rand(f"random-{i}", 20 + i, b, t0, v, n, dtype="float32" if i % 2 == 0 else "float64")
     # integer table with sums: many exact ties between tokens at every step

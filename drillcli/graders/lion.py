@@ -16,6 +16,8 @@ def cases() -> list[Case]:
          "parameters ~30: the decay term is as large as the signed step"),
         ("weight-decay-frozen-param", dict(lr=0.01, weight_decay=1.0), dict(seed=23, frozen=1, steps=4),
          "the last parameter has no gradient: no decay, it stays unchanged"),
+        ("weight-decay-frozen-params-float64", dict(lr=0.01, weight_decay=0.5),
+         dict(seed=29, arch="linear", frozen=2, steps=4, dtype="float64"), "two parameters without gradients: no decay"),
         ("beta1-zero", dict(lr=0.01, betas=[0.0, 0.99]), dict(seed=24, steps=5),
          "beta1 0: the update is sign(g), m still tracks g with beta2"),
         ("beta2-zero", dict(lr=0.01, betas=[0.9, 0.0]), dict(seed=25, steps=6),

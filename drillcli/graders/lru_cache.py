@@ -116,6 +116,8 @@ def cases() -> list[Case]:
         note="a get that misses changes nothing")
     add("value-zero-and-key-zero", 2, [[P, 0, 0], [G, 0, 0], [P, 1, 0], [P, 2, 5], [G, 0, 0], [G, 1, 0]],
         note="key 0 and value 0 are ordinary (no truthiness tests)")
+    add("value-zero-refreshes", 2, [[P, 5, 0], [P, 6, 6], [G, 5, 0], [P, 7, 7], [G, 6, 0], [G, 5, 0], [G, 7, 0]],
+        note="get(5) finds value 0 (a hit, not a miss), so 5 becomes the most recent and put(7, 7) evicts 6")
     add("same-key-repeated", 2, [[P, 7, i] for i in range(5)] + [[G, 7, 0], [P, 8, 8], [P, 9, 9], [G, 7, 0]],
         note="repeated puts of one key count once")
     add("fill-then-scan", 4, [[P, k, 10 * k] for k in range(6)] + [[G, k, 0] for k in range(6)],

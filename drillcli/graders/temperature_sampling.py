@@ -16,6 +16,7 @@ seeded alike, validates the samples, and turns them into per-token counts; the p
      t = sqrt(ln(1e12) / (2 n)).
 """
 
+import contextlib
 import math
 
 from drillcli.fixtures import Case, make_case
@@ -26,17 +27,55 @@ REFERENCE_DTYPE = "float64"
 DELTA = 1e-12   # false-failure probability of the statistical test, per row
 
 
+@contextlib.contextmanager
+def only_the_given_generator():
+    """While the user's code runs, creating a torch.Generator or seeding or drawing from
+    torch's global generator is refused (the prompt: never create or seed one of your own).
+    A private generator seeded from the given one is reproducible and seed-sensitive, so
+    the statistical checks alone cannot see it."""
+    import torch
+
+    from drillcli import guard
+
+    def refuse(what):
+        message = f"{what}: draw every random number from the `generator` you are given, never create or seed your own"
+        guard.VIOLATIONS.append(message)
+        raise guard.ForbiddenCall(message)
+
+    real = torch.Generator
+
+    class Refused(type):
+        def __instancecheck__(cls, obj):
+            return isinstance(obj, real)
+
+        def __call__(cls, *args, **kwargs):
+            refuse("torch.Generator() is refused")
+
+    saved = torch.Generator, torch.manual_seed, torch.random.manual_seed
+    torch.Generator = Refused("Generator", (), {})
+    torch.manual_seed = torch.random.manual_seed = lambda *args, **kwargs: refuse("torch.manual_seed() is refused")
+    global_state = torch.get_rng_state()
+    try:
+        yield
+    finally:
+        torch.Generator, torch.manual_seed, torch.random.manual_seed = saved
+    if not torch.equal(global_state, torch.get_rng_state()):
+        refuse("torch's global random generator was used (a draw without generator=...)")
+
+
 def sampler_run(entry, case, names):
     """Drive a sampler entry(logits, param, num_samples, generator) twice with the case's seed."""
     import torch
 
-    from drillcli.harness import WrongReturn, build_inputs, unpack
+    from drillcli.harness import WrongReturn, build_inputs, check_inputs_unchanged, unpack
 
     runs = []
     for seed in (case.seed, case.seed, case.seed + 1):
-        args, _, _ = build_inputs(case)
+        args, named, _ = build_inputs(case)
         generator = torch.Generator().manual_seed(seed)
-        runs.append(unpack(entry(*args, generator), ["probs", "samples"]))
+        with only_the_given_generator():
+            runs.append(unpack(entry(*args, generator), ["probs", "samples"]))
+        check_inputs_unchanged(case, named)
     logits, n = args[0], args[2]
     b, v = logits.shape
     samples = runs[0]["samples"]
@@ -167,4 +206,12 @@ def cases() -> list[Case]:
                             40000, 20, "two tied maxima at low T: half the draws each, not argmax"))
     for i, (b, v, t) in enumerate([(2, 7, 0.3), (5, 64, 1.5), (3, 3, 0.9)]):
         rand(f"random-{i}", 21 + i, b, v, t, dtype=f32 if i % 2 == 0 else f64)
+    gap_note = ("T = {}: logit gaps of {} make softmax(logits) underflow to 0, while softmax(logits / T) gives those "
+                "tokens a real share: applying the temperature to the probabilities (p ** (1 / T)) is not the same")
+    out.append(sampler_case("high-t-large-gap", torch.tensor([[0.0, -120.0, -300.0, 5.0, -60.0], [10.0, -200.0, -95.0, 0.0, 8.0]]),
+                            "temperature", 100.0, 40000, 24, gap_note.format(100, "100-300")))
+    out.append(sampler_case("high-t-large-gap-float64", torch.tensor([[0.0, -800.0, -1500.0, 3.0], [-900.0, 0.0, -400.0, -1200.0]],
+                                                                     dtype=f64), "temperature", 400.0, 40000, 25,
+                            gap_note.format(400, "800-1500")))
+    rand("high-t-wide-logits-float64", 27, 3, 50, 300.0, dtype=f64, scale=600.0, note=gap_note.format(300, "up to 3000"))
     return out

@@ -65,6 +65,7 @@ def cases() -> list[Case]:
         note="p = 0.01: at least one token is kept (and tied maxima together)")
     rand("p-1", 6, 3, 20, 1.0, note="p = 1 keeps every token: no cumulative sum may cut the tail off")
     rand("p-1-float64", 7, 2, 12, 1.0, dtype=f64)
+    rand("p-1-wide", 27, 3, 50, 1.0, note="p = 1, V = 50: float32 cumulative sums end just below 1; every token is kept")
     rand("batch", 8, 6, 16, 0.8)
     rand("float64", 9, 4, 16, 0.9, dtype=f64)
     rand("vocab-1000", 10, 3, 1000, 0.9, n=5000, scale=2.0, note="a realistic vocabulary and p = 0.9")

@@ -8,7 +8,7 @@ import torch
 
 from drillcli.catalog import Catalog
 from drillcli.graders import adamw as grader
-from tests.support import describe, mutate, reference, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, mutate, reference, stored_cases
 
 PROBLEM = "adamw"
 
@@ -185,19 +185,21 @@ BUGS = {
         "for p in self.params]", "for p in params]"),
     "rebinds-instead-of-in-place": _bug(
         "p.sub_(self.lr * m_hat / (v_hat.sqrt() + self.eps))", "p = p - self.lr * m_hat / (v_hat.sqrt() + self.eps)"),
+    "skips-all-zero-gradients": _bug("if p.grad is None:", "if p.grad is None or not p.grad.any():"),
+    "eps-zero-taken-as-default": _bug("(v_hat.sqrt() + self.eps)", "(v_hat.sqrt() + (self.eps or 1e-8))"),
 }
 
 
 @pytest.mark.parametrize("name", CORRECT)
 def test_correct_variants_pass(grade_source, name):
-    verdict = grade_source(PROBLEM, CORRECT[name])
-    assert verdict.ok, describe(verdict)
+    assert_within_half_tolerance(grade_source(PROBLEM, CORRECT[name]))
 
 
 @pytest.mark.parametrize("name", BUGS)
 def test_bugs_fail(grade_source, name):
     verdict = grade_source(PROBLEM, BUGS[name])
-    assert verdict.status == "failed" and verdict.passed < verdict.total, describe(verdict)
+    assert verdict.status == "failed", describe(verdict)
+    assert_rejected(verdict)
 
 
 def test_subclassing_torch_optim_is_forbidden(grade_source):

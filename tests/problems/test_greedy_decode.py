@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import torch
 
+from drillcli.graders import greedy_decode as grader
 from drillcli.graders.greedy_decode import Model
 from drillcli.harness import build_inputs
-from tests.support import describe, reference, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "greedy-decode"
 
@@ -110,6 +111,19 @@ BUGS = {
     "eos-in-prompt-counts": _loop(pre="done = done | (tokens == eos_id).any(1)"),
     "argmax-over-batch-axis": _loop(axis="0"),
     "extra-step-call": _loop(stop="if done.all():\n            step(tokens)\n            break"),
+    "replaces-eos-in-the-callers-prompt": _loop(pre="prompt[prompt == eos_id] = pad_id"),
+    "checks-the-budget-after-stepping": """
+        import torch
+        def greedy_decode(step, prompt, max_new_tokens, eos_id, pad_id):
+            tokens, done = prompt, torch.zeros(prompt.shape[0], dtype=torch.bool)
+            while True:
+                nxt = step(tokens).argmax(-1)
+                nxt = torch.where(done, torch.full_like(nxt, pad_id), nxt)
+                tokens = torch.cat([tokens, nxt[:, None]], 1)
+                done = done | (nxt == eos_id)
+                if done.all() or tokens.shape[1] - prompt.shape[1] >= max_new_tokens:
+                    return tokens
+    """,
     "drops-the-eos-token": """
         import torch
         def greedy_decode(step, prompt, max_new_tokens, eos_id, pad_id):
@@ -128,19 +142,19 @@ BUGS = {
 
 @pytest.mark.parametrize("name", CORRECT)
 def test_correct_variants_pass(grade_source, name):
-    verdict = grade_source(PROBLEM, CORRECT[name])
-    assert verdict.ok, describe(verdict)
+    assert_within_half_tolerance(grade_source(PROBLEM, CORRECT[name]))
 
 
 # structural bugs crash on the cases (shapes do not line up) rather than give wrong values
-EXPECTED_STATUS = {"argmax-over-batch-axis": "error"}
+EXPECTED_STATUS = {"argmax-over-batch-axis": "error", "replaces-eos-in-the-callers-prompt": "modified_input"}
 
 
 @pytest.mark.parametrize("name", BUGS)
 def test_bugs_fail(grade_source, name):
     verdict = grade_source(PROBLEM, BUGS[name])
     want = EXPECTED_STATUS.get(name, "failed")
-    assert verdict.status == want and verdict.passed < verdict.total, describe(verdict)
+    assert verdict.status == want, describe(verdict)
+    assert_rejected(verdict)
 
 
 def _independent(case):
@@ -182,3 +196,10 @@ def test_cases_exercise_the_rules():
     assert len(early) >= 8 and len(full) >= 4
     padded = [c for c in cases.values() if (c.outputs["tokens"][:, c.inputs["prompt"].shape[1]:] == c.inputs["pad_id"]).any()]
     assert len(padded) >= 6
+
+
+def test_a_wrong_number_of_step_calls_is_named():
+    case = next(c for c in stored_cases(PROBLEM) if c.name == "readable-one-row")
+    got = {**case.outputs, "steps": case.outputs["steps"] + 1}
+    assert grader.check(case, got).startswith("step called 4 times, expected 3")
+    assert grader.check(case, dict(case.outputs)) is None

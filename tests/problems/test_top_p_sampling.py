@@ -9,7 +9,7 @@ import torch
 
 from drillcli.graders import top_p_sampling as grader
 from drillcli.harness import build_inputs
-from tests.support import describe, reference, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "top-p-sampling"
 
@@ -146,19 +146,28 @@ BUGS = {
     probs = torch.where(probs >= last, probs, 0.0)
     probs = probs / probs.sum(-1, keepdim=True)
     samples = torch.multinomial(probs, num_samples, replacement=True, generator=generator)"""),
+    "private-generator-seeded-from-given": _src("""before = sp.cumsum(-1) - sp
+    last = sp.gather(-1, (before < p).sum(-1, keepdim=True) - 1)
+    probs = torch.where(probs >= last, probs, 0.0)
+    probs = probs / probs.sum(-1, keepdim=True)
+    private = torch.Generator().manual_seed(int(torch.randint(2**62, (1,), generator=generator)))
+    samples = torch.multinomial(probs, num_samples, replacement=True, generator=private)"""),
 }
+
+
+EXPECTED_STATUS = {"ignores-the-generator": "forbidden", "private-generator-seeded-from-given": "forbidden"}
 
 
 @pytest.mark.parametrize("name", CORRECT)
 def test_correct_variants_pass(grade_source, name):
-    verdict = grade_source(PROBLEM, CORRECT[name])
-    assert verdict.ok, describe(verdict)
+    assert_within_half_tolerance(grade_source(PROBLEM, CORRECT[name]))
 
 
 @pytest.mark.parametrize("name", BUGS)
 def test_bugs_fail(grade_source, name):
     verdict = grade_source(PROBLEM, BUGS[name])
-    assert verdict.status == "failed" and verdict.passed < verdict.total, describe(verdict)
+    assert verdict.status == EXPECTED_STATUS.get(name, "failed"), describe(verdict)
+    assert_rejected(verdict)
 
 
 def _independent_probs(logits: np.ndarray, p: float) -> np.ndarray:
