@@ -1,7 +1,7 @@
 """Cases for scaled dot-product attention."""
 
 from drillcli.fixtures import Case, make_case
-from drillcli.graders.attention_inputs import nonbinary_mask, random_mask
+from drillcli.graders.attention_inputs import integer_values, nonbinary_mask, random_mask
 
 RETURNS = ("out", "weights")
 REFERENCE_DTYPE = "float64"
@@ -63,13 +63,15 @@ def cases() -> list[Case]:
     add("large-logits", 14, f32, (2,), 4, 6, 16, 8, scale=4.0,
         note="logits in the tens: softmax must subtract the row max")
     add("large-logits-float64", 15, f64, (2,), 4, 6, 16, 8, scale=12.0, note="logits in the hundreds")
-    for name, seed, dtype, bound in (("huge-logits", 31, f32, 9), ("huge-logits-float64", 32, f64, 40)):
+    for name, seed, dtype, bound, masked in (("huge-logits", 31, f32, 12, False), ("huge-logits-masked", 40, f32, 12, True),
+                                             ("huge-logits-float64", 32, f64, 40, False)):
         # integer q, k and d = 16: q @ k.T / 4 is exact, so the expected value holds no rounding;
-        # logits reach the hundreds (float32) or thousands (float64): exp() without the max overflows
+        # row maxima pass 100 (float32, exp overflows past 88.7) or 710 (float64)
         g = torch.Generator().manual_seed(seed)
-        q, k = (torch.randint(-bound, bound + 1, (2, 5, 16), generator=g).to(dtype) for _ in range(2))
+        q, k = (integer_values(g, (2, 5, 16), bound).to(dtype) for _ in range(2))
         v = torch.randn(2, 5, 8, generator=g, dtype=torch.float64).to(dtype)
-        out.append(make_case(name, {"q": q, "k": k, "v": v}, seed=seed, dtype=str(dtype).removeprefix("torch."),
+        inputs = {"q": q, "k": k, "v": v} | ({"mask": random_mask(g, (2, 5, 5))} if masked else {})
+        out.append(make_case(name, inputs, seed=seed, dtype=str(dtype).removeprefix("torch."),
                              note="logits far beyond exp()'s range: softmax must subtract the row max"))
     add("tiny-values", 16, f32, (2,), 4, 4, 8, 8, scale=1e-4, note="near-zero scores: nearly uniform weights")
     add("noncontiguous", 17, f32, (2, 2), 5, 6, 8, 8, noncontig=("q", "k", "v"),

@@ -24,18 +24,32 @@ def nonbinary_mask(g, shape):
     return mask
 
 
-def projection_state(g, shapes, bias=True, qk_scale=1.0):
+def projection_state(g, shapes, bias=True, qk_scale=1.0, qk_integer=None):
     """state_dict entries `state.<name>.weight` (out, in) and `.bias` (out,) for each projection.
 
     Weights are N(0, 1/in), with W_q and W_k scaled by qk_scale (to sharpen or flatten the
-    softmax); biases are N(0, 0.25).
+    softmax); biases are N(0, 0.25). With qk_integer = b, W_q and W_k (weights and biases) are
+    integers in [-b, b] instead: on integer inputs their logits are exact in float32.
     """
     import torch
 
     state = {}
     for name, (n_out, n_in) in shapes.items():
+        if qk_integer and name in ("W_q", "W_k"):
+            state[f"state.{name}.weight"] = integer_values(g, (n_out, n_in), qk_integer)
+            if bias:
+                state[f"state.{name}.bias"] = integer_values(g, (n_out,), qk_integer)
+            continue
         w = torch.randn(n_out, n_in, generator=g, dtype=torch.float64) / n_in ** 0.5
         state[f"state.{name}.weight"] = w * (qk_scale if name in ("W_q", "W_k") else 1.0)
         if bias:
             state[f"state.{name}.bias"] = 0.5 * torch.randn(n_out, generator=g, dtype=torch.float64)
     return state
+
+
+def integer_values(g, shape, bound):
+    """float64 tensor of integers in [-bound, bound]: small integer products and sums are exact in
+    float32, so logits built from them hold no rounding even in the hundreds."""
+    import torch
+
+    return torch.randint(-bound, bound + 1, shape, generator=g).to(torch.float64)

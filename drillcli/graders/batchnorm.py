@@ -16,7 +16,7 @@ REFERENCE_DTYPE = "float64"
 def run(entry, kind, case, names) -> dict[str, Any]:
     import torch
 
-    from drillcli.harness import WrongReturn, build_inputs
+    from drillcli.harness import WrongReturn, build_inputs, check_inputs_unchanged
 
     _, named, _ = build_inputs(case)
     xs, modes = named["x"], [bool(m) for m in case.inputs["_train"]]        # xs: (T, N, C[, L])
@@ -48,6 +48,7 @@ def run(entry, kind, case, names) -> dict[str, Any]:
         for name, tensor in (("grad_x", x), ("grad_weight", module.weight), ("grad_bias", module.bias)):
             rec[name].append(tensor.grad.detach().clone() if tensor.grad is not None else torch.zeros_like(tensor))
         module.weight.grad = module.bias.grad = None
+    check_inputs_unchanged(case, named)
     return {name: torch.stack(values) for name, values in rec.items()}
 
 
@@ -101,6 +102,9 @@ def cases() -> list[Case]:
     add("momentum-0.01", 11, "float32", (8, 4), [T, T, T, E], momentum=0.01,
         note="PyTorch convention: new = (1 - momentum) * old + momentum * batch")
     add("custom-eps", 12, "float32", (8, 4), [T, E], eps=0.1, note="eps = 0.1: inside the sqrt, in both modes")
+    add("momentum-0", 21, "float32", (8, 4), [T, T, E], momentum=0.0,
+        note="momentum = 0.0 is a value, not 'use the default': the running stats never move from 0 and 1")
+    add("momentum-0-float64", 22, "float64", (6, 3), [T, E, T, E], momentum=0.0)
     add("tiny-variance", 13, "float32", (8, 4), [T, E], spread=1e-3, loc_scale=1e-3,
         note="batch variance ~1e-6 with eps 1e-5: eps decides the output")
     add("large-offset", 14, "float32", (16, 4), [T, T, E], offset=100.0, spread=1.0,

@@ -1,4 +1,5 @@
-"""Cases for the causal mask: sizes from 0 up, and the device argument (None, str, torch.device)."""
+"""Cases for the causal mask: sizes from 0 up, and the device argument (None, str, torch.device),
+on the CPU and on the data-less `meta` device (in every CPU build of torch)."""
 
 from drillcli.fixtures import Case, make_case
 
@@ -29,14 +30,16 @@ def cases() -> list[Case]:
     for n in (8, 10, 16, 17, 31, 32, 64, 100, 127, 128, 257):
         add(f"length-{n}", n)
     add("long-1000", 1000, note="a long sequence: 1,000,000 entries")
+    add("device-meta-string", 5, "meta", note='device="meta": the mask must be created there (checked: device, shape, dtype)')
+    add("device-meta-object", 3, "meta", as_object=True, note='device=torch.device("meta")')
     return out
 
 
 def run(entry, kind, case, names):
     """Call causal_mask(seq_len[, device]); check the type and the device of the result.
 
-    (Only CPU devices are used: a "meta" device would test that the mask is created where it
-    is asked for, but torch.tril on meta imports torch._dynamo, seconds per grade.)"""
+    A meta tensor holds no values: its shape and dtype are compared through a CPU stand-in of
+    zeros. (The first torch.tril on meta imports torch._dynamo: a few seconds.)"""
     import torch
 
     from drillcli.harness import WrongReturn, build_inputs
@@ -52,4 +55,6 @@ def run(entry, kind, case, names):
         raise WrongReturn(f"expected a torch.Tensor, got {type(mask).__name__}")
     if want is not None and mask.device.type != want.type:
         raise WrongReturn(f"the mask is on device '{mask.device}' but device={args[1]!r} was asked")
+    if mask.is_meta:
+        return {"mask": torch.zeros(mask.shape, dtype=mask.dtype)}
     return {"mask": mask}

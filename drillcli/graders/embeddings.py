@@ -17,11 +17,12 @@ REFERENCE_DTYPE = "float64"
 def run(entry: Any, kind: str, case: Case, names: list[str]) -> dict[str, Any]:
     import torch
 
-    from drillcli.harness import WrongReturn, build_inputs, instantiate
+    from drillcli.harness import WrongReturn, build_inputs, check_inputs_unchanged, instantiate
 
     args, named, state = build_inputs(case)
     module = instantiate(entry, case, state)
     out = module(*args)
+    check_inputs_unchanged(case, named)
     res: dict[str, Any] = {"out": out}
     if "_upstream" in named:
         params = dict(module.named_parameters())

@@ -32,6 +32,7 @@ def run(entry: Any, kind: str, case: Case, names: list[str]) -> dict[str, Any]:
         return harness.run_case(entry, kind, case, names)
     args, named, _ = harness.build_inputs(case)
     returned = harness.unpack(_gelu_function(entry)(*args), names)
+    harness.check_inputs_unchanged(case, named)
     return {**returned, **harness.gradients(case, returned, named)}
 
 

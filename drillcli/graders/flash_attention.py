@@ -109,9 +109,9 @@ def run(entry, kind, case, names):
 
     from drillcli import guard
     from drillcli.largest_tensor import tracker
-    from drillcli.harness import build_inputs
+    from drillcli.harness import build_inputs, check_inputs_unchanged
 
-    args, _, _ = build_inputs(case)
+    args, named, _ = build_inputs(case)
     mode = tracker()
     with torch.no_grad(), mode:
         out = entry(*args)
@@ -119,6 +119,7 @@ def run(entry, kind, case, names):
         message = f"a fused attention kernel ({mode.fused}) is forbidden in this problem"
         guard.VIOLATIONS.append(message)
         raise guard.ForbiddenCall(message)
+    check_inputs_unchanged(case, named)
     return {"out": out, "peak_elems": mode.peak}
 
 

@@ -1,16 +1,16 @@
 """Cases for grouped-query attention: MHA, MQA and GQA head layouts, masks, float64, gradients."""
 
 from drillcli.fixtures import Case, make_case
-from drillcli.graders.attention_inputs import projection_state, random_mask
+from drillcli.graders.attention_inputs import integer_values, projection_state, random_mask
 
 RETURNS = ("out", "weights")
 REFERENCE_DTYPE = "float64"
 
 
-def _projections(g, d_model, num_heads, num_kv_heads, bias, scale):
+def _projections(g, d_model, num_heads, num_kv_heads, bias, scale, integer):
     kv = num_kv_heads * (d_model // num_heads)
     shapes = {"W_q": (d_model, d_model), "W_k": (kv, d_model), "W_v": (kv, d_model), "W_o": (d_model, d_model)}
-    return projection_state(g, shapes, bias, scale)
+    return projection_state(g, shapes, bias, scale, qk_integer=integer)
 
 
 def cases() -> list[Case]:
@@ -19,14 +19,15 @@ def cases() -> list[Case]:
     out: list[Case] = []
 
     def add(name, seed, dtype, B, L, d_model, heads, kv_heads, bias=True, mask=None, scale=1.0,
-            grad=False, noncontig=(), note=""):
+            grad=False, noncontig=(), integer=None, note=""):
         g = torch.Generator().manual_seed(seed)
         dt = getattr(torch, dtype)
-        inputs = {"x": torch.randn(B, L, d_model, generator=g, dtype=torch.float64).to(dt)}
+        x = integer_values(g, (B, L, d_model), integer) if integer else torch.randn(B, L, d_model, generator=g, dtype=torch.float64)
+        inputs = {"x": x.to(dt)}
         m = mask(g) if callable(mask) else mask
         if m is not None:
             inputs["mask"] = m
-        inputs |= {k: v.to(dt) for k, v in _projections(g, d_model, heads, kv_heads, bias, scale).items()}
+        inputs |= {k: v.to(dt) for k, v in _projections(g, d_model, heads, kv_heads, bias, scale, integer).items()}
         if grad:
             inputs["_upstream"] = torch.randn(B, L, d_model, generator=g, dtype=torch.float64).to(dt)
         init = {"d_model": d_model, "num_heads": heads, "num_kv_heads": kv_heads}
@@ -66,7 +67,24 @@ def cases() -> list[Case]:
     add("float64-causal-mqa", 14, "float64", 2, 6, 12, 4, 1, mask=causal(6))
     add("large-logits", 15, "float32", 2, 6, 16, 4, 2, scale=8.0,
         note="q and k projections scaled up: logits in the tens, the softmax must subtract the row max")
-    add("large-logits-float64", 16, "float64", 2, 6, 16, 4, 1, scale=25.0, note="logits in the hundreds")
+    add("large-logits-float64", 16, "float64", 2, 6, 16, 4, 1, scale=25.0,
+        note="logits in the thousands: exp() overflows float64 past 710 without the row max")
+    # integer x, W_q, W_k and biases, head_dim 4: logits are exact in float32 and pass 100
+    add("huge-logits", 21, "float32", 2, 6, 16, 4, 2, integer=2,
+        note="logits in the hundreds: exp() overflows float32 past 88.7, the softmax must subtract the row max")
+    add("huge-logits-causal-mqa", 22, "float32", 2, 6, 16, 4, 1, integer=2, mask=causal(6),
+        note="logits in the hundreds under a causal mask")
+
+    def fully_masked(g, shape):
+        m = random_mask(g, shape)
+        m[0, :, -1] = False      # the last query of batch 0 sees no key, in every head
+        m[1, 1, 2] = False       # query 2 of batch 1 sees no key in head 1 only
+        return m
+
+    add("fully-masked-rows", 23, "float32", 2, 5, 16, 4, 2, mask=lambda g: fully_masked(g, (2, 4, 5, 5)),
+        note="rows whose mask hides every key: their weights are 0 and their attention output is 0 (out = W_o's bias)")
+    add("fully-masked-rows-float64", 24, "float64", 2, 5, 12, 4, 1, mask=lambda g: fully_masked(g, (2, 4, 5, 5)),
+        note="rows whose mask hides every key: weights 0, attention output 0")
     add("noncontiguous", 17, "float32", 2, 5, 8, 4, 2, noncontig=("x",), note="x is a non-contiguous view")
     add("grad-x-gqa", 18, "float32", 2, 5, 16, 8, 2, grad=True, mask=causal(5),
         note="gradient of out w.r.t. x (upstream gradient given): keep the graph connected")
@@ -81,7 +99,7 @@ def run(entry, kind, case, names):
     """Build the module, cast it to the input dtype, load the state_dict, call it on (x[, mask])."""
     import torch
 
-    from drillcli.harness import build_inputs, gradients, instantiate, unpack
+    from drillcli.harness import build_inputs, check_inputs_unchanged, gradients, instantiate, unpack
 
     args, named, state = build_inputs(case)
     module = instantiate(entry, case, state)
@@ -89,4 +107,5 @@ def run(entry, kind, case, names):
         module = module.double()
         module.load_state_dict(state)   # reload: the first load rounded the float64 state to float32
     returned = unpack(module(*args), names)
+    check_inputs_unchanged(case, named)
     return {**returned, **gradients(case, returned, named)}

@@ -54,8 +54,9 @@ def cases() -> list[Case]:
     add("float64-token-by-token", 11, "float64", 2, [1] * 5, 8, 2)
     add("float64-chunks", 12, "float64", 2, [2, 3, 1], 12, 4)
     add("large-logits", 13, "float32", 2, [3, 1, 2], 16, 2, scale=8.0,
-        note="q and k projections scaled up: logits in the tens, the softmax must subtract the row max")
-    add("large-logits-float64", 14, "float64", 1, [2, 1, 1, 1], 16, 4, scale=30.0, note="logits in the hundreds")
+        note="q and k projections scaled up: logits in the hundreds, the softmax must subtract the row max")
+    add("large-logits-float64", 14, "float64", 1, [2, 1, 1, 1], 16, 4, scale=30.0,
+        note="logits in the thousands: exp() overflows float64 past 710 without the row max")
     add("noncontiguous", 15, "float32", 2, [3, 1, 1], 8, 2, noncontig=("x",),
         note="x (and so every chunk of it) is a non-contiguous view: reshape, not view, on inputs")
     add("two-streams-interleaved", 16, "float32", 2, [2, 1, 1, 1], 8, 2, mode="interleave",
@@ -102,7 +103,7 @@ def run(entry, kind, case, names):
     """Drive the module chunk by chunk, feeding back the cache it returns."""
     import torch
 
-    from drillcli.harness import build_inputs, instantiate
+    from drillcli.harness import build_inputs, check_inputs_unchanged, instantiate
 
     args, named, state = build_inputs(case)
     module = instantiate(entry, case, state)
@@ -134,4 +135,5 @@ def run(entry, kind, case, names):
             alt = named["_alt"]
             outs2, (k, v) = _decode(module, alt, [1] * alt.shape[1], prefix_cache, "continuation 2, ")
             out = torch.cat([prefix_out, *outs1, *outs2], dim=1)
+    check_inputs_unchanged(case, named)
     return {"out": out, "k_cache": k, "v_cache": v}

@@ -44,6 +44,9 @@ def cases() -> list[Case]:
     add("float64-batch-seq", 8, "float64", (2, 6, 24))
     add("custom-eps", 9, "float32", (4, 16), eps=1e-2, note="eps = 1e-2 passed explicitly: eps inside the sqrt")
     add("custom-eps-float64", 10, "float64", (3, 8), eps=0.5, note="a large eps makes its placement visible")
+    add("eps-0", 24, "float32", (4, 16), eps=0.0, spread=1e-2,
+        note="eps = 0.0 is a value, not 'use the default 1e-5': small values make the difference visible")
+    add("eps-0-float64", 25, "float64", (3, 8), eps=0.0, note="eps = 0.0: no epsilon at all")
     add("tiny-variance", 11, "float32", (4, 16), spread=1e-3,
         note="variance ~1e-6, comparable to eps: eps must be added to the variance, inside the sqrt")
     add("tiny-variance-float64", 12, "float64", (4, 16), spread=1e-4, eps=1e-5)

@@ -55,6 +55,10 @@ def cases() -> list[Case]:
     add("eps-1-visible", 11, f64, (2,), 5, 5, 4, 4, causal=True, eps=1.0,
         note="eps = 1.0: eps is added once to the denominator phi(q_i).z_i")
     add("eps-0", 12, f32, (2,), 5, 5, 4, 4, eps=0.0, note="eps = 0.0 passed explicitly")
+    add("eps-0-negative-keys", 20, f32, (2,), 5, 5, 4, 4, causal=True, eps=0.0, qk_shift=-5.0, scale=0.5,
+        note="eps = 0.0 with small similarities: 0.0 is a value, not 'use the default 1e-6'")
+    add("eps-0-negative-keys-float64", 21, f64, (2,), 5, 5, 4, 4, eps=0.0, qk_shift=-12.0, scale=0.5,
+        note="eps = 0.0, q and k around -12: the denominator (~1e-9) alone sets the scale")
     add("negative-keys", 13, f64, (2,), 6, 6, 4, 4, causal=True, qk_shift=-12.0, scale=0.5,
         note="q, k around -12: phi(x) = exp(x) ~ 1e-5, the denominator (~1e-9) is far below eps = 1e-6, "
              "so eps sets the scale of the output")
@@ -84,12 +88,13 @@ def cases() -> list[Case]:
 def run(entry, kind, case, names):
     """Call the entry under a dispatch mode that records the largest tensor created; then gradients."""
     from drillcli.largest_tensor import tracker
-    from drillcli.harness import build_inputs, gradients
+    from drillcli.harness import build_inputs, check_inputs_unchanged, gradients
 
     args, named, _ = build_inputs(case)
     mode = tracker()
     with mode:
         out = entry(*args)
+    check_inputs_unchanged(case, named)
     returned = {"out": out}
     return {**returned, "peak_elems": mode.peak, **gradients(case, returned, named)}
 

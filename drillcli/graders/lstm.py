@@ -11,7 +11,7 @@ PARAMS = ("W_ih", "W_hh", "b_ih", "b_hh")
 
 
 def run(entry, kind, case, names):
-    from drillcli.harness import WrongReturn, call, gradients
+    from drillcli.harness import WrongReturn, call, check_inputs_unchanged, gradients
 
     result, named = call(entry, kind, case)
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], (tuple, list))
@@ -19,6 +19,7 @@ def run(entry, kind, case, names):
         raise WrongReturn("lstm must return (output, (h_n, c_n)), like nn.LSTM, got "
                           + (f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__))
     returned = {"output": result[0], "h_n": result[1][0], "c_n": result[1][1]}
+    check_inputs_unchanged(case, named)
     return {**returned, **gradients(case, returned, named)}
 
 

@@ -22,11 +22,12 @@ TOL = {"float32": (1e-5, 1e-4), "float64": (1e-10, 1e-8)}   # (atol, rtol), as i
 def run(entry: Any, kind: str, case: Case, names: list[str]) -> dict[str, Any]:
     import torch
 
-    from drillcli.harness import WrongReturn, build_inputs, unpack
+    from drillcli.harness import WrongReturn, build_inputs, check_inputs_unchanged, unpack
 
     args, named, _ = build_inputs(case)
     logits = args[0].requires_grad_(True)
     got = unpack(entry(*args), names)
+    check_inputs_unchanged(case, named)
     for name in names:
         if not isinstance(got[name], torch.Tensor):
             raise WrongReturn(f"{name} must be a torch.Tensor, got {type(got[name]).__name__}")
@@ -160,6 +161,12 @@ def cases() -> list[Case]:
     masked[:, 4:] = float("-inf")
     add("masked-experts-neg-inf", 14, f32, None, 2, logits=masked,
         note="experts 4 and 5 have logit -inf (disabled): never selected, router probability 0")
+    for name, dtype, far in (("neg-inf-ties-underflow", f32, -200.0), ("neg-inf-ties-underflow-float64", f64, -800.0)):
+        tie = torch.randn(4, 5, generator=torch.Generator().manual_seed(24), dtype=f64)
+        tie[:, 1:] = torch.tensor([far, far - 5, float("-inf"), float("-inf")], dtype=f64)
+        add(name, 24, dtype, None, 2, logits=tie,
+            note="the second-best logit is so far below the best that its probability underflows to 0, "
+                 "as does a -inf expert's: either may be the second pick, with weight 0")
     skew = torch.randn(32, 8, generator=torch.Generator().manual_seed(15), dtype=f64)
     skew[:, 0] += 4.0
     add("imbalanced", 15, f32, None, 2, logits=skew, note="expert 0 wins almost every token: aux well above 1")

@@ -1,17 +1,23 @@
 """Cases for multi-head attention: weights come from a state_dict, masks of several shapes."""
 
 from drillcli.fixtures import Case, make_case
-from drillcli.graders.attention_inputs import nonbinary_mask, random_mask
+from drillcli.graders.attention_inputs import integer_values, nonbinary_mask, random_mask
 
 RETURNS = ("out", "weights")
 REFERENCE_DTYPE = "float64"
 
 
-def _state(g, d_model, dtype, scale=1.0):
+def _state(g, d_model, dtype, scale=1.0, integer=None):
+    """Weights N(0, scale²/d_model), biases N(0, 0.01); with integer = b, W_q and W_k (weights and
+    biases) are integers in [-b, b], so logits of integer inputs are exact in float32."""
     import torch
 
     state = {}
     for name in ("W_q", "W_k", "W_v", "W_o"):
+        if integer and name in ("W_q", "W_k"):
+            w, b = integer_values(g, (d_model, d_model), integer), integer_values(g, (d_model,), integer)
+            state[f"state.{name}.weight"], state[f"state.{name}.bias"] = w.to(dtype), b.to(dtype)
+            continue
         w = torch.randn(d_model, d_model, generator=g, dtype=torch.float64) * scale / d_model ** 0.5
         b = torch.randn(d_model, generator=g, dtype=torch.float64) * 0.1
         state[f"state.{name}.weight"], state[f"state.{name}.bias"] = w.to(dtype), b.to(dtype)
@@ -24,17 +30,19 @@ def cases() -> list[Case]:
     out: list[Case] = []
 
     def add(name, seed, dtype, B, lq, lk, d_model, heads, mask=None, self_attn=False, scale=1.0,
-            noncontig=(), note=""):
+            integer=None, noncontig=(), note=""):
         g = torch.Generator().manual_seed(seed)
         dt = getattr(torch, dtype)
-        q = torch.randn(B, lq, d_model, generator=g, dtype=torch.float64).to(dt)
-        k = q if self_attn else torch.randn(B, lk, d_model, generator=g, dtype=torch.float64).to(dt)
+        draw = (lambda n: integer_values(g, (B, n, d_model), integer)) if integer else \
+            (lambda n: torch.randn(B, n, d_model, generator=g, dtype=torch.float64))
+        q = draw(lq).to(dt)
+        k = q if self_attn else draw(lk).to(dt)
         v = q if self_attn else torch.randn(B, lk, d_model, generator=g, dtype=torch.float64).to(dt)
         inputs = {"q": q, "k": k, "v": v}
         m = mask(g) if callable(mask) else mask
         if m is not None:
             inputs["mask"] = m
-        inputs.update(_state(g, d_model, dt, scale))
+        inputs.update(_state(g, d_model, dt, scale, integer))
         out.append(make_case(name, inputs, seed=seed, dtype=dtype, init={"d_model": d_model, "num_heads": heads},
                              noncontig=noncontig, note=note))
 
@@ -59,7 +67,12 @@ def cases() -> list[Case]:
     add("float64-masked", 11, "float64", 2, 6, 4, 12, 3, mask=lambda g: random_mask(g, (2, 1, 6, 4)))
     add("large-logits", 12, "float32", 2, 4, 4, 16, 2, scale=6.0, note="large projections: logits in the tens")
     add("large-logits-float64", 13, "float64", 2, 4, 4, 16, 2, scale=20.0,
-        note="logits in the hundreds: softmax must subtract the row max")
+        note="logits in the thousands: exp() overflows float64 past 710 without the row max")
+    # integer q, k, W_q, W_k and biases, d_k = 4: the logits are exact in float32 and pass 100
+    add("huge-logits", 24, "float32", 2, 5, 6, 8, 2, integer=3,
+        note="logits in the hundreds: exp() overflows float32 past 88.7, the softmax must subtract the row max")
+    add("huge-logits-causal", 25, "float32", 2, 6, 6, 8, 2, integer=3, self_attn=True, mask=tril(6),
+        note="logits in the hundreds under a causal mask")
     add("noncontiguous", 14, "float32", 2, 5, 6, 16, 4, noncontig=("q", "k", "v"))
     add("noncontiguous-float64", 15, "float64", 2, 4, 4, 8, 2, noncontig=("q", "k", "v", "mask"),
         mask=lambda g: random_mask(g, (2, 2, 4, 4)))

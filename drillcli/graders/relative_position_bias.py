@@ -56,6 +56,8 @@ def cases() -> list[Case]:
     add("ten-buckets", 8, "float32", 12, 12, 3, True, 10, 16,
         note="num_buckets = 10: 5 per direction, max_exact = 5 // 2 = 2")
     add("two-buckets-causal", 9, "float32", 6, 6, 1, False, 2, 4, note="2 buckets: distance 0 vs everything else")
+    add("four-buckets-bidirectional", 22, "float32", 6, 6, 2, True, 4, 4,
+        note="the bidirectional minimum: 2 buckets per direction, distance 0 vs the rest; keys after the query + 2")
     add("single-position", 10, "float32", 1, 1, 4, note="q_len = k_len = 1: only distance 0, bucket 0")
     add("decode-one-query", 11, "float32", 1, 50, 4, note="decoding: the query is at position 49, keys 0..49")
     add("decode-chunk-causal", 12, "float32", 4, 70, 2, bidirectional=False,

@@ -43,6 +43,9 @@ def cases() -> list[Case]:
     add("float64-batch-seq", 9, "float64", (2, 6, 24))
     add("custom-eps", 10, "float32", (4, 16), eps=1e-2, note="eps = 1e-2 passed explicitly: eps inside the sqrt")
     add("custom-eps-float64", 11, "float64", (3, 8), eps=0.5, note="a large eps makes its placement visible")
+    add("eps-0", 24, "float32", (4, 16), eps=0.0, spread=1e-2,
+        note="eps = 0.0 is a value, not 'use the default 1e-6': small values make the difference visible")
+    add("eps-0-float64", 25, "float64", (3, 8), eps=0.0, note="eps = 0.0: no epsilon at all")
     add("tiny-values", 12, "float32", (4, 16), spread=1e-3,
         note="mean(x²) ~ 1e-6, equal to the default eps: eps must be added to mean(x²), inside the sqrt")
     add("tiny-values-float64", 13, "float64", (4, 16), spread=1e-4,

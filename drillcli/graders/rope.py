@@ -36,6 +36,10 @@ def cases() -> list[Case]:
     add("single-token-decode", 8, "float32", (2, 2, 1, 16), positions=torch.tensor([37]))
     add("per-batch-positions", 9, "float32", (2, 5, 8), positions=torch.tensor([[0, 1, 2, 3, 4], [7, 8, 9, 10, 11]]),
         note="positions of shape (B, L): each batch row has its own offset")
+    add("per-batch-positions-heads", 24, "float32", (2, 3, 5, 8),
+        positions=torch.tensor([[3, 4, 5, 6, 7], [0, 1, 2, 3, 4]])[:, None, :],
+        note="positions of shape (B, 1, L) broadcast over the heads of x (B, H, L, d)")
+    add("per-batch-positions-float64", 25, "float64", (3, 4, 8), positions=torch.tensor([[0, 1, 2, 3], [5, 6, 7, 8], [20, 40, 60, 80]]))
     add("unsorted-positions", 10, "float32", (4, 8), positions=torch.tensor([3, 0, 2, 9]))
     add("base-500000", 11, "float32", (2, 6, 32), base=500000.0, note="LLaMA 3's base")
     add("base-100", 12, "float32", (2, 6, 16), positions=None, base=100.0, note="a small base, passed with positions=None")

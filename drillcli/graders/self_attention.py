@@ -65,9 +65,9 @@ def cases() -> list[Case]:
     add("float64", 13, "float64", (2,), 6, 8, 4)
     add("float64-mask-lead", 14, "float64", (2, 2), 5, 6, 3, mask=lambda g: random_mask(g, (2, 1, 5, 5)))
     add("large-logits", 15, "float32", (2,), 6, 16, 16, scale=6.0, xscale=3.0,
-        note="q and k projections scaled up: logits in the tens, the softmax must subtract the row max")
+        note="q and k projections scaled up: logits past 1000, exp() overflows float32 without the row max")
     add("large-logits-float64", 16, "float64", (2,), 6, 16, 8, scale=20.0, xscale=4.0,
-        note="logits in the hundreds")
+        note="logits past 10000: exp() overflows float64 without the row max")
     add("noncontiguous", 17, "float32", (2,), 5, 8, 4, noncontig=("x",), note="x is a non-contiguous view")
     add("grad-x", 18, "float32", (2,), 5, 8, 4, grad=True,
         note="gradient of out w.r.t. x (upstream gradient given): keep the graph connected")
@@ -83,7 +83,7 @@ def run(entry, kind, case, names):
     """Build the module, cast it to the input dtype, load the state_dict, call it on (x[, mask])."""
     import torch
 
-    from drillcli.harness import build_inputs, gradients, instantiate, unpack
+    from drillcli.harness import build_inputs, check_inputs_unchanged, gradients, instantiate, unpack
 
     args, named, state = build_inputs(case)
     module = instantiate(entry, case, state)
@@ -91,4 +91,5 @@ def run(entry, kind, case, names):
         module = module.double()
         module.load_state_dict(state)   # reload: the first load rounded the float64 state to float32
     returned = unpack(module(*args), names)
+    check_inputs_unchanged(case, named)
     return {**returned, **gradients(case, returned, named)}

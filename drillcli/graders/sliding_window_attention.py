@@ -2,6 +2,7 @@
 float64, large logits, non-contiguous inputs, gradients."""
 
 from drillcli.fixtures import Case, make_case
+from drillcli.graders.attention_inputs import integer_values
 
 RETURNS = ("out", "weights")
 REFERENCE_DTYPE = "float64"
@@ -45,7 +46,15 @@ def cases() -> list[Case]:
     add("float64-window-1", 11, f64, (2,), 5, 4, 2, 1)
     add("large-logits", 12, f32, (2,), 8, 16, 8, 3, scale=4.0,
         note="logits in the tens: the softmax must subtract the row max")
-    add("huge-logits-float64", 13, f64, (2,), 8, 16, 8, 3, scale=15.0, note="logits in the hundreds")
+    # integer q, k and d = 16: q @ k.T / 4 is exact; row maxima pass 100 (float32, exp overflows
+    # past 88.7) or 710 (float64)
+    for name, seed, dtype, bound, window in (("huge-logits", 37, f32, 12, 3), ("huge-logits-window-5", 40, f32, 12, 5),
+                                             ("huge-logits-float64", 30, f64, 40, 3)):
+        g = torch.Generator().manual_seed(seed)
+        qkv = (integer_values(g, (2, 8, 16), bound), integer_values(g, (2, 8, 16), bound),
+               torch.randn(2, 8, 8, generator=g, dtype=f64))
+        add(name, seed, dtype, (2,), 8, 16, 8, window, qkv=qkv,
+            note="logits far beyond exp()'s range: the softmax must subtract the row max")
     add("noncontiguous", 14, f32, (2,), 7, 4, 4, 3, noncontig=("q", "k", "v"), note="q, k, v are non-contiguous views")
     add("grad", 15, f32, (2,), 6, 4, 4, 2, grad=True,
         note="gradients w.r.t. q, k and v (upstream gradient given): masked keys get no gradient")

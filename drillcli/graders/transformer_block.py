@@ -73,6 +73,10 @@ def cases() -> list[Case]:
     add("sharp-attention", 12, f32, 2, 8, 16, 2, 32, w_scale=4.0,
         note="large q/k weights: attention logits in the tens, near one-hot rows")
     add("sharp-attention-float64", 13, f64, 2, 8, 16, 4, 32, w_scale=8.0, note="attention logits in the hundreds")
+    add("huge-logits", 24, f32, 2, 8, 16, 2, 32, w_scale=8.0,
+        note="attention logits in the hundreds: exp() overflows float32 past 88.7 without the row max")
+    add("huge-logits-float64", 25, f64, 2, 8, 16, 4, 32, w_scale=16.0,
+        note="attention logits past 1000: exp() overflows float64 past 710 without the row max")
     add("large-offset", 14, f32, 2, 6, 16, 4, 32, offset=100.0, x_scale=0.5,
         note="x = 100 + noise: LayerNorm must subtract the mean; the residual keeps the offset")
     add("large-scale-float64", 15, f64, 2, 6, 16, 4, 32, x_scale=1e3, note="|x| in the thousands")

@@ -25,6 +25,6 @@ class GroupedQueryAttention(nn.Module):
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.hd)              # (B, h, L, L)
         if mask is not None:
             scores = scores.masked_fill(mask == 0, float("-inf"))
-        weights = torch.softmax(scores, dim=-1)                             # (B, h, L, L)
+        weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)             # (B, h, L, L); a fully masked row: NaN -> 0
         out = (weights @ v).transpose(1, 2).reshape(B, L, self.h * self.hd) # (B, L, d_model)
         return self.W_o(out), weights

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
-from tests.support import describe, reference, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "linear-attention"
 grader = importlib.import_module("drillcli.graders.linear_attention")
@@ -95,6 +95,7 @@ BUGS = {
     "normaliser-without-query": cumsum_form(den="z.sum(-1, keepdim=True) + eps"),
     "eps-as-clamp": cumsum_form(den="(q * z).sum(-1, keepdim=True).clamp_min(eps)"),
     "eps-missing": cumsum_form(den="(q * z).sum(-1, keepdim=True)"),
+    "eps-zero-means-default": cumsum_form(pre="eps = eps or 1e-6"),
     "causal-flag-ignored": cumsum_form().replace("if causal:", "if False:"),
     "quadratic-causal-mask": """
 import torch
@@ -109,15 +110,16 @@ def linear_attention(q, k, v, causal=False, eps=1e-6):
 
 
 @pytest.mark.parametrize("name", CORRECT)
-def test_correct_variants_pass(grade_source, name):
+def test_correct_variants_pass_within_half_tolerance(grade_source, name):
     verdict = grade_source(PROBLEM, CORRECT[name])
-    assert verdict.ok, describe(verdict)
+    assert_within_half_tolerance(verdict)
 
 
 @pytest.mark.parametrize("name", BUGS)
 def test_bugs_fail(grade_source, name):
     verdict = grade_source(PROBLEM, BUGS[name])
-    assert verdict.status == "failed" and verdict.passed < verdict.total, describe(verdict)
+    assert verdict.status == "failed", describe(verdict)
+    assert_rejected(verdict)
 
 
 def test_quadratic_form_fails_only_the_memory_check(grade_source):

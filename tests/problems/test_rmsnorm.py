@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.harness import build_inputs, run_case
-from tests.support import describe, reference, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "rmsnorm"
 
@@ -45,6 +45,13 @@ CORRECT = {
 }
 
 BUGS = {
+    "zero-eps-means-default": """
+        import torch
+        def rms_norm(x, weight, eps=1e-6):
+            if not eps:
+                eps = 1e-6
+            return weight * x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
+    """,
     "eps-outside-sqrt": """
         import torch
         def rms_norm(x, weight, eps=1e-6):
@@ -93,15 +100,16 @@ BUGS = {
 
 
 @pytest.mark.parametrize("name", CORRECT)
-def test_correct_variants_pass(grade_source, name):
+def test_correct_variants_pass_within_half_tolerance(grade_source, name):
     verdict = grade_source(PROBLEM, CORRECT[name])
-    assert verdict.ok, describe(verdict)
+    assert_within_half_tolerance(verdict)
 
 
 @pytest.mark.parametrize("name", BUGS)
 def test_bugs_fail(grade_source, name):
     verdict = grade_source(PROBLEM, BUGS[name])
-    assert verdict.status == "failed" and verdict.passed < verdict.total, describe(verdict)
+    assert verdict.status == "failed", describe(verdict)
+    assert_rejected(verdict)
 
 
 def test_reference_matches_torch_rms_norm_on_every_case():

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
-from tests.support import describe, reference, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "sliding-window-attention"
 
@@ -58,6 +58,18 @@ def sliding_window_attention(q, k, v, window):
     w = torch.softmax(s.double(), dim=-1).to(q.dtype) * keep
     return torch.einsum("...ij,...je->...ie", w, v), w
 """,
+    "manual-stable-softmax-float64-scores": """
+import torch
+def sliding_window_attention(q, k, v, window):
+    L = q.shape[-2]
+    i = torch.arange(L)
+    keep = (i[:, None] >= i[None, :]) & (i[:, None] - i[None, :] < window)
+    s = (q.double() @ k.double().mT) / q.shape[-1] ** 0.5
+    s = s.masked_fill(~keep, -torch.inf)
+    e = (s - s.amax(-1, keepdim=True)).exp()
+    w = (e / e.sum(-1, keepdim=True)).to(q.dtype)
+    return w @ v, w
+""",
 }
 
 BUGS = {
@@ -70,20 +82,23 @@ BUGS = {
                                     after="\n    w = torch.nan_to_num(w)"),
     "window-applied-after-softmax": masked("(i - j >= 0) & (i - j < window)", fill="~torch.tril(ones)",
                                            after=" * visible"),
+    "softmax-without-max-shift": masked("(i - j >= 0) & (i - j < window)").replace(
+        "w = torch.softmax(s, dim=-1)", "e = s.exp()\n    w = e / e.sum(-1, keepdim=True)"),
     "no-scale": masked("(i - j >= 0) & (i - j < window)").replace(" / math.sqrt(q.shape[-1])", ""),
 }
 
 
 @pytest.mark.parametrize("name", CORRECT)
-def test_correct_variants_pass(grade_source, name):
+def test_correct_variants_pass_within_half_tolerance(grade_source, name):
     verdict = grade_source(PROBLEM, CORRECT[name])
-    assert verdict.ok, describe(verdict)
+    assert_within_half_tolerance(verdict)
 
 
 @pytest.mark.parametrize("name", BUGS)
 def test_bugs_fail(grade_source, name):
     verdict = grade_source(PROBLEM, BUGS[name])
-    assert verdict.status == "failed" and verdict.passed < verdict.total, describe(verdict)
+    assert verdict.status == "failed", describe(verdict)
+    assert_rejected(verdict)
 
 
 def test_reference_matches_torch_on_every_case():
