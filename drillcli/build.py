@@ -67,18 +67,6 @@ def write_fixtures(spec: Spec, catalog: Catalog) -> Path:
 
 def drift(spec: Spec, catalog: Catalog) -> list[str]:
     """Differences between the stored fixtures and a fresh build; empty when in sync."""
-    stored, fresh = load_cases(catalog.fixture_path(spec)), build_cases(spec)
-    problems = []
-    if [c.name for c in stored] != [c.name for c in fresh]:
-        return [f"{spec.id}: case list changed; rebuild with `drill build-fixtures {spec.id}`"]
-    for old, new in zip(stored, fresh):
-        for key in set(old.inputs) | set(new.inputs):
-            a, b = old.inputs.get(key), new.inputs.get(key)
-            if not np.array_equal(np.asarray(a), np.asarray(b)):
-                problems.append(f"{spec.id}/{old.name}: input {key} differs")
-        for key in set(old.outputs) | set(new.outputs):
-            a, b = old.outputs.get(key), new.outputs.get(key)
-            if a is None or b is None or a.shape != b.shape or a.dtype != b.dtype or not np.allclose(
-                    a, b, rtol=1e-6, atol=1e-9, equal_nan=True):
-                problems.append(f"{spec.id}/{old.name}: expected output {key} differs")
-    return problems
+    from drillcli.checking import differences
+
+    return differences(spec, load_cases(catalog.fixture_path(spec)), build_cases(spec))

@@ -402,27 +402,22 @@ def build_fixtures(problems: list[str] = typer.Argument(None, help="Problem ids;
 
 
 @app.command(rich_help_panel=MAINTAINER)
-def check(problems: list[str] = typer.Argument(None, help="Problem ids; default: all.")) -> None:
+def check(
+    problems: list[str] = typer.Argument(None, help="Problem ids; default: all."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Problems checked at once; default: one per core."),
+) -> None:
     """Prove the catalog consistent: specs load, fixtures match the reference,
     the reference passes and the stub fails as not implemented."""
-    from drillcli.build import drift
-    from drillcli.runner import grade as run_grade
+    from drillcli.checking import check_all
 
     catalog, console, bad = Catalog(), _console(), 0
-    for pid in problems or catalog.ids:
-        spec = _spec(pid, catalog)
-        issues = drift(spec, catalog)
-        reference = run_grade(spec, catalog.solution_path(spec), catalog)
-        if not reference.ok:
-            issues.append(f"{pid}: the reference solution does not pass ({reference.status})")
-        stub = run_grade(spec, spec.folder / "stub.py", catalog)
-        if stub.status != "not_implemented":
-            issues.append(f"{pid}: the stub grades as {stub.status}, not as not implemented")
-        bad += bool(issues)
-        for issue in issues:
+    specs = [_spec(pid, catalog) for pid in problems or catalog.ids]
+    for checked in check_all(specs, catalog, jobs):
+        bad += bool(checked.issues)
+        for issue in checked.issues:
             console.print(f"[red]✗[/] {issue}")
-        if not issues:
-            console.print(f"[green]✓[/] {pid}: {reference.total} cases")
+        if not checked.issues:
+            console.print(f"[green]✓[/] {checked.spec.id}: {checked.cases} cases")
     raise typer.Exit(1 if bad else 0)
 
 

@@ -58,6 +58,16 @@ def preload() -> None:
             __import__(f"drillcli.graders.{grader.stem}")
 
 
+def warm_imports(module: str) -> None:
+    """Modules a problem's grader names in WARM_IMPORTS (slow, lazily imported by torch on its
+    path), imported here once so that every child forked after it starts with them."""
+    import importlib
+
+    grader = sys.modules.get(f"drillcli.graders.{module}")
+    for name in getattr(grader, "WARM_IMPORTS", ()):
+        importlib.import_module(name)
+
+
 class Channel:
     """Lines in on fd 0, lines out on fd 1; EOF on fd 0 means the parent is gone."""
 
@@ -109,7 +119,8 @@ def _child(request: dict[str, Any], status_w: int, server_pid: int) -> None:
         os.chdir(out_dir)
         from drillcli import worker
 
-        worker.run(request, status_w)
+        job = worker.build if request.get("job") == "build" else worker.run
+        job(request, status_w)
         code = 0
     except BaseException:  # noqa: BLE001 - drill's own failure: leave the traceback in output.txt
         traceback.print_exc()
@@ -243,6 +254,8 @@ def serve() -> None:
     try:
         while True:
             request = json.loads(channel.next_line())
+            if "module" in request:
+                warm_imports(request["module"])
             grade = Grade(request, channel)
             current[:] = [grade.pid]
             reply = grade.supervise()

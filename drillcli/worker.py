@@ -109,6 +109,10 @@ def classify(exc: BaseException) -> str:
 def error_fields(exc: BaseException, user_file: str) -> dict[str, Any]:
     kind = classify(exc)
     message = f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else f"{type(exc).__name__}: {exc}"
+    if kind == "exception" and not any(f.filename == user_file for f in traceback.extract_tb(exc.__traceback__)):
+        # raised by drill's code (or torch called from it) on what the user's code returned
+        return {"kind": "wrong_return", "message": f"your code returned values drill could not use: {message}",
+                "traceback": ""}
     return {"kind": kind, "message": message, "traceback": user_traceback(exc, user_file)}
 
 
@@ -271,3 +275,16 @@ def run(request: dict[str, Any], status_fd: int) -> None:
         log.event(**record)
     log.event(event="finished", printed=getattr(sys.stdout, "total", 0))
     sys.stdout.flush()
+
+
+def build(request: dict[str, Any], status_fd: int) -> None:
+    """Build a problem's cases from its reference into OUT/fresh.npz (`drill check`). Drill's
+    own code only: no user code runs in this child."""
+    os.write(status_fd, b"R")
+    os.close(status_fd)
+    from drillcli.build import build_cases
+    from drillcli.catalog import Catalog
+    from drillcli.fixtures import save_cases
+
+    spec = Catalog(Path(request["catalog"])).spec(request["problem"])
+    save_cases(Path(request["out_dir"]) / "fresh.npz", spec.id, build_cases(spec), compress=False)

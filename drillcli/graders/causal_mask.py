@@ -4,6 +4,7 @@ on the CPU and on the data-less `meta` device (in every CPU build of torch)."""
 from drillcli.fixtures import Case, make_case
 
 RETURNS = ("mask",)
+WARM_IMPORTS = ("torch._dynamo",)   # the first torch.tril on meta imports it: once per warm server
 
 
 def cases() -> list[Case]:
@@ -39,7 +40,7 @@ def run(entry, kind, case, names):
     """Call causal_mask(seq_len[, device]); check the type and the device of the result.
 
     A meta tensor holds no values: its shape and dtype are compared through a CPU stand-in of
-    zeros. (The first torch.tril on meta imports torch._dynamo: a few seconds.)"""
+    zeros."""
     import torch
 
     from drillcli.harness import WrongReturn, build_inputs
