@@ -1,3 +1,3 @@
-from drillcli.cli import main
+from drillcli.launch import main
 
 main()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -95,6 +95,23 @@ ATTEMPT_COLUMNS = ("id, problem, started_at, graded_at, elapsed_s, passed_cases,
 
 class StoreError(Exception):
     """The database cannot be used; the message says why and what to do."""
+
+
+def database_error(exc: sqlite3.Error, path: Path) -> StoreError:
+    """What an SQLite failure means for the user, and what to do; the file is never touched."""
+    text = str(exc)
+    if "full" in text:
+        return StoreError(f"the disk holding {path} is full: this was not recorded. Free some space and run it "
+                          f"again; everything recorded before is intact.")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"the database {path} stayed locked by another process: this was not recorded. Close "
+                          f"other drill commands and try again.")
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"the database {path} is read-only: this was not recorded. Make it writable, or set "
+                          f"DRILL_HOME to a writable folder.")
+    return StoreError(f"the database {path} is damaged ({text}): this was not recorded, and the file was left "
+                      f"untouched. `sqlite3 {path} .recover` can salvage the history; or move it aside (or set "
+                      f"DRILL_HOME to another folder) to start a new one.")
 
 
 @dataclass
@@ -201,10 +218,8 @@ class Store:
             self._migrate()
         except StoreError:
             raise
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"the database {path} cannot be read ({exc}). It was left untouched: move it aside "
-                f"(or set DRILL_HOME to another folder) to start a new history.") from None
+        except sqlite3.Error as exc:
+            raise database_error(exc, path) from None
         except OSError as exc:
             raise StoreError(f"cannot use the data folder {path.parent}: {exc}. "
                              f"Set DRILL_HOME to a writable folder.") from None
@@ -225,17 +240,29 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE takes the write lock up front, so a busy writer waits instead of failing."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """BEGIN IMMEDIATE takes the write lock up front, so a busy writer waits instead of
+        failing. A failure rolls the whole transaction back and becomes a StoreError."""
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                with suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise database_error(exc, self.path) from None
+
+    def _rows(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """A read, every row fetched; a failure becomes a StoreError."""
+        try:
+            return self.conn.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise database_error(exc, self.path) from None
 
     def _version(self) -> int:
-        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+        return self._rows("PRAGMA user_version")[0][0]
 
     def _check_version(self, version: int) -> None:
         if version > SCHEMA_VERSION:
@@ -276,13 +303,13 @@ class Store:
             conn.execute("INSERT OR REPLACE INTO state (key, value) VALUES ('current', ?)", (problem,))
 
     def current_problem(self) -> str | None:
-        row = self.conn.execute("SELECT value FROM state WHERE key = 'current'").fetchone()
-        return row[0] if row else None
+        rows = self._rows("SELECT value FROM state WHERE key = 'current'")
+        return rows[0][0] if rows else None
 
     def _attempt(self, where: str, args: tuple) -> Attempt | None:
-        row = self.conn.execute(f"SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE {where} "
-                                f"ORDER BY started_at DESC, id DESC LIMIT 1", args).fetchone()
-        return Attempt(*row) if row else None
+        rows = self._rows(f"SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE {where} "
+                          f"ORDER BY started_at DESC, id DESC LIMIT 1", args)
+        return Attempt(*rows[0]) if rows else None
 
     def attempt(self, attempt_id: int) -> Attempt | None:
         return self._attempt("id = ?", (attempt_id,))
@@ -298,7 +325,7 @@ class Store:
     def attempts(self, problem: str | None = None) -> list[Attempt]:
         """Attempts, oldest first."""
         where, args = ("WHERE problem = ?", (problem,)) if problem else ("", ())
-        rows = self.conn.execute(f"SELECT {ATTEMPT_COLUMNS} FROM attempts {where} ORDER BY started_at, id", args)
+        rows = self._rows(f"SELECT {ATTEMPT_COLUMNS} FROM attempts {where} ORDER BY started_at, id", args)
         return [Attempt(*row) for row in rows]
 
     def add_hint(self, attempt_id: int) -> int:
@@ -338,7 +365,7 @@ class Store:
     def grades(self, problem: str | None = None) -> list[GradeRecord]:
         """Grades, oldest first."""
         where, args = ("WHERE problem = ?", (problem,)) if problem else ("", ())
-        rows = self.conn.execute(f"SELECT {GRADE_COLUMNS}, id FROM grades {where} ORDER BY graded_at, id", args)
+        rows = self._rows(f"SELECT {GRADE_COLUMNS}, id FROM grades {where} ORDER BY graded_at, id", args)
         return [GradeRecord(*row) for row in rows]
 
     # -- reviews and cards ------------------------------------------------------------
@@ -346,18 +373,17 @@ class Store:
     def reviews(self, problem: str | None = None) -> list[ReviewRecord]:
         """Reviews, oldest first (without the card JSON, which lives in `cards`)."""
         where, args = ("WHERE problem = ?", (problem,)) if problem else ("", ())
-        rows = self.conn.execute(f"SELECT {REVIEW_COLUMNS}, id FROM reviews {where} ORDER BY reviewed_at, id", args)
+        rows = self._rows(f"SELECT {REVIEW_COLUMNS}, id FROM reviews {where} ORDER BY reviewed_at, id", args)
         return [ReviewRecord(*row[:-1], id=row[-1]) for row in rows]
 
     def card(self, problem: str) -> CardRow | None:
-        row = self.conn.execute("SELECT problem, card_id, card, due_at, last_review_at FROM cards WHERE problem = ?",
-                                (problem,)).fetchone()
-        return CardRow(*row) if row else None
+        rows = self._rows("SELECT problem, card_id, card, due_at, last_review_at FROM cards WHERE problem = ?",
+                          (problem,))
+        return CardRow(*rows[0]) if rows else None
 
     def cards(self) -> list[CardRow]:
         """Every card, soonest due first (most overdue first)."""
-        rows = self.conn.execute("SELECT problem, card_id, card, due_at, last_review_at FROM cards "
-                                 "ORDER BY due_at, problem")
+        rows = self._rows("SELECT problem, card_id, card, due_at, last_review_at FROM cards ORDER BY due_at, problem")
         return [CardRow(*row) for row in rows]
 
     def replace_cards(self, cards: list[CardRow]) -> None:

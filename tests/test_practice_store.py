@@ -95,9 +95,9 @@ def test_a_corrupt_database_gets_a_message_and_is_not_touched():
     path.write_bytes(garbage)
     for command in (["stats"], [], ["review", "--list"], ["start", "attention"]):
         result = drill(*command)
-        assert result.exit_code == 2 and "cannot be read" in result.output and "untouched" in result.output
+        assert result.exit_code == 2 and "is damaged" in result.output and "untouched" in result.output
     assert path.read_bytes() == garbage
-    assert "cannot be read" in drill("config").output
+    assert "is damaged" in drill("config").output
 
 
 def test_a_corrupt_database_through_the_real_command():
