@@ -20,6 +20,7 @@ from drillcli.paths import WorkspaceError
 app = typer.Typer(add_completion=False, rich_markup_mode="rich",
                   help="Practise the coding round of ML / LLM interviews.")
 USAGE_ERROR = 2
+NOT_RECORDED = 3     # a verdict was shown but the database could not record it
 INTERRUPTED = 130
 MAINTAINER = "Maintainer"
 PRACTICE = "Practice"
@@ -124,9 +125,9 @@ def _family(query: str) -> str:
 @app.command()
 def show(problem: str = typer.Argument(..., help="Problem id, unique prefix or alias.")) -> None:
     """Show a problem's prompt."""
-    from drillcli.render import prompt
+    from drillcli.render import print_paged, prompt
 
-    _console().print(prompt(_spec(problem)))
+    print_paged(_console(), prompt(_spec(problem)))
 
 
 @app.command(rich_help_panel=PRACTICE)
@@ -147,10 +148,11 @@ def start(
 
 
 def _show_started(spec: Spec, started, edit: bool) -> None:
-    from drillcli.render import prompt, started_lines
+    from drillcli.render import print_paged, prompt, prompt_markdown, started_lines
 
     console = _console()
-    console.print(prompt(spec))
+    started.path.with_suffix(".md").write_text(prompt_markdown(spec), encoding="utf-8")   # the rules beside the code
+    print_paged(console, prompt(spec))
     for line in started_lines(spec, started):
         console.print(line)
     if edit:
@@ -165,28 +167,51 @@ def grade(
 ) -> None:
     """Grade your solution against the reference cases; every grade is recorded."""
     from drillcli.practice import record_verdict
+    from drillcli.store import StoreError
 
-    store = _store()
+    store, trouble = _store_or_trouble()
+    if store is None and problem is None:
+        raise fail(trouble)
     spec, path = _graded_file(store, problem, file)
+    from drillcli.render import working
     from drillcli.runner import grade as run_grade
 
     try:
-        verdict = run_grade(spec, path)
+        with working(f"grading {path.name} as {spec.id}..."):
+            verdict = run_grade(spec, path)
     except KeyboardInterrupt:
         raise fail("interrupted: this grade was not recorded; earlier attempts are intact.", INTERRUPTED) from None
-    graded = record_verdict(store, spec, verdict, path)
+    graded = None
+    if store is not None:
+        try:
+            graded = record_verdict(store, spec, verdict, path)
+        except StoreError as exc:
+            trouble = str(exc)
+    elapsed = graded.grade.elapsed_s if graded else None
     if as_json:
         from drillcli.render import verdict_document
 
-        typer.echo(json.dumps(verdict_document(verdict, graded.grade.elapsed_s)))
+        typer.echo(json.dumps(verdict_document(verdict, elapsed)))
     else:
         from drillcli.render import review_line, verdict_view
 
         console = _console()
-        console.print(verdict_view(verdict, graded.grade.elapsed_s, spec.target_minutes * 60))
-        if graded.review is not None:
+        console.print(verdict_view(verdict, elapsed, spec.target_minutes * 60))
+        if graded is not None and graded.review is not None:
             console.print(review_line(graded.review))
+    if trouble:
+        raise fail(f"the verdict above was not recorded: {trouble}", NOT_RECORDED)
     raise typer.Exit(0 if verdict.ok else 1)
+
+
+def _store_or_trouble():
+    """(the store, None), or (None, why it cannot be used): a grade still runs without one."""
+    from drillcli.store import Store, StoreError
+
+    try:
+        return Store(paths.db_path()), None
+    except StoreError as exc:
+        return None, str(exc)
 
 
 def _graded_file(store, problem: Optional[str], file: Optional[Path]) -> tuple[Spec, Path]:
@@ -248,14 +273,14 @@ def diff(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Show your file against the reference solution (counts as seen, like `drill solution`)."""
-    from drillcli.render import diff_view
+    from drillcli.render import diff_view, print_paged
 
     spec = _spec(problem)
     mine = paths.workspace_file(spec.id)
     if not mine.is_file():
         raise fail(f"no file at {mine}: run `drill start {spec.id}` first")
     _confirm_reveal(spec, yes)
-    _console().print(diff_view(mine, Catalog().solution_path(spec)))
+    print_paged(_console(), diff_view(mine, Catalog().solution_path(spec)))
 
 
 def _confirm_reveal(spec: Spec, yes: bool) -> None:
@@ -420,6 +445,3 @@ def check(
             console.print(f"[green]✓[/] {checked.spec.id}: {checked.cases} cases")
     raise typer.Exit(1 if bad else 0)
 
-
-def main() -> None:
-    app()

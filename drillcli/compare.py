@@ -59,6 +59,9 @@ def _structure(name: str, expected: np.ndarray, exp_type: dict[str, Any], got: n
     if got.shape != expected.shape:
         if want == "list" and got.ndim == expected.ndim == 1:
             raise Mismatch("shape", f"{name}: length {len(got)}, expected {len(expected)}")
+        if expected.ndim == 0 and want == "tensor":
+            raise Mismatch("shape", f"{name}: expected a 0-dim tensor, got shape {tuple(got.shape)}",
+                           "return the scalar itself (e.g. loss.sum() or loss.squeeze()), not a 1-element tensor")
         raise Mismatch("shape", f"{name}: shape {tuple(got.shape)}, expected {tuple(expected.shape)}")
     if want in ("tensor", "ndarray") and exp_type.get("dtype") != got_type.get("dtype"):
         raise Mismatch("dtype", f"{name}: dtype {got_type.get('dtype')}, expected {exp_type.get('dtype')}")
@@ -108,6 +111,17 @@ def values_close(name: str, expected: np.ndarray, got: np.ndarray, atol: float, 
     return max_abs, max_rel
 
 
+def describe_returned(got: dict[str, np.ndarray], got_types: dict[str, dict[str, Any]]) -> str:
+    """What the user's code returned, output by output: 'out: tensor float32 (2, 4, 8)'."""
+    parts = []
+    for name, info in got_types.items():
+        arr = got.get(name)
+        dtype = f" {info['dtype']}" if info.get("dtype") and info.get("type") != "scalar" else ""
+        shape = "" if arr is None or info.get("type") == "scalar" else f" {tuple(arr.shape)}"
+        parts.append(f"{name}: {info.get('note') or info.get('type')}{dtype}{shape}")
+    return ", ".join(parts)
+
+
 def compare_case(spec: Spec, case: Case, got: dict[str, np.ndarray], got_types: dict[str, dict[str, Any]],
                  check: Check | None = None) -> CaseResult:
     measured: list[tuple[float, float, float]] = []
@@ -116,6 +130,7 @@ def compare_case(spec: Spec, case: Case, got: dict[str, np.ndarray], got_types: 
         result = _compare(spec, case, got, got_types, check)
     finally:
         _MEASURED.reset(token)
+    result.note, result.returned = case.note, describe_returned(got, got_types)
     if measured:
         result.max_abs = max(m[0] for m in measured)
         result.max_rel = max(m[1] for m in measured)
@@ -141,6 +156,4 @@ def _compare(spec: Spec, case: Case, got: dict[str, np.ndarray], got_types: dict
             values_close(name, expected, got[name], *spec.tol(str(expected.dtype)))
     except Mismatch as m:
         result.status, result.kind, result.message, result.detail = "fail", m.kind, m.message, m.detail
-    if case.note and not result.passed:
-        result.detail = f"case: {case.note}\n{result.detail}".rstrip()
     return result

@@ -82,6 +82,9 @@ def instantiate(cls: type, case: Case, state: dict[str, torch.Tensor]) -> Any:
                              f"attributes or register_buffer(..., persistent=False))")
             raise WrongReturn(f"{cls.__name__} state_dict does not match: " + "; ".join(parts)
                               + f" (the grader loads {sorted(state)})")
+        resized = _shape_mismatch(obj, state)
+        if resized:
+            raise WrongReturn(f"{cls.__name__} state_dict does not match: " + "; ".join(resized))
         floating = [t.dtype for t in state.values() if t.is_floating_point()]
         if floating:
             obj.to(floating[0])  # float64 cases get a float64 module
@@ -92,6 +95,13 @@ def instantiate(cls: type, case: Case, state: dict[str, torch.Tensor]) -> Any:
 def _state_mismatch(module: torch.nn.Module, state: dict[str, Any]) -> tuple[list[str], list[str]]:
     have = set(module.state_dict())
     return sorted(set(state) - have), sorted(have - set(state))
+
+
+def _shape_mismatch(module: torch.nn.Module, state: dict[str, torch.Tensor]) -> list[str]:
+    """'size mismatch for W_k.weight: yours is (8, 8), the grader loads (4, 8)' per parameter."""
+    have = module.state_dict()
+    return [f"size mismatch for {name}: yours is {tuple(have[name].shape)}, the grader loads {tuple(t.shape)}"
+            for name, t in state.items() if have[name].shape != t.shape]
 
 
 def call(entry: Callable, kind: str, case: Case) -> tuple[Any, dict[str, Any]]:
@@ -146,10 +156,13 @@ def gradients(case: Case, returned: dict[str, Any], named: dict[str, Any]) -> di
     if not case.grad:
         return {}
     first = next(iter(returned.values()))
+    upstream = torch.from_numpy(np.asarray(case.inputs["_upstream"]))
+    if isinstance(first, torch.Tensor) and first.shape != upstream.shape:
+        return {}   # the parent reports the output's shape; backward would only say it less clearly
     if not isinstance(first, torch.Tensor) or not first.requires_grad:
         raise WrongReturn("the output is not connected to the inputs' autograd graph "
                           "(gradients are checked: avoid .detach(), .numpy() or torch.no_grad())")
-    first.backward(torch.from_numpy(np.asarray(case.inputs["_upstream"])).to(first.dtype))
+    first.backward(upstream.to(first.dtype))
     return {f"grad_{g}": (named[g].grad if named[g].grad is not None else torch.zeros_like(named[g]))
             for g in case.grad}
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -29,6 +31,33 @@ def prompt(spec: Spec) -> Panel:
     return Panel(Markdown(spec.prompt), title=title, title_align="left")
 
 
+def prompt_markdown(spec: Spec) -> str:
+    """The prompt as the Markdown file `drill start` writes beside the stub."""
+    return f"# {spec.title}\n\n{spec.id} · {spec.family} · {spec.difficulty} · target {spec.target_minutes:g} min\n\n" \
+           f"{spec.prompt.rstrip()}\n"
+
+
+def print_paged(console: Console, renderable: Any) -> None:
+    """Print, through the pager (rich's, i.e. $PAGER or less) when on a terminal and taller
+    than it: long text scrolls instead of running off the top."""
+    if console.is_terminal and len(console.render_lines(renderable, pad=False)) > console.height:
+        with console.pager():
+            console.print(renderable)
+    else:
+        console.print(renderable)
+
+
+@contextmanager
+def working(message: str) -> Iterator[None]:
+    """A spinner on stderr while something slow runs, on a terminal only."""
+    err = Console(stderr=True)
+    if not err.is_terminal:
+        yield
+        return
+    with err.status(message):
+        yield
+
+
 def _err(x: float | None) -> str:
     return "" if x is None else f"{x:.2e}"
 
@@ -45,25 +74,34 @@ def _result_label(c: CaseResult) -> str:
 
 
 class CaseTable:
-    """The table of cases, sized when printed: names and shapes are cut short only where the
-    terminal is too narrow to show them and both error columns."""
+    """The table of cases, sized when printed: names and shapes wrap (never cut) where the
+    terminal is too narrow to show them beside both error columns; below COMPACT columns the
+    inputs go under the case name, so the error columns always stay."""
 
     NARROW = 100  # below this, case 20 + inputs 18 + result 15 + two errors 8 + padding fit in 80
+    COMPACT = 76  # below this, inputs move under the case name
 
     def __init__(self, verdict: Verdict) -> None:
         self.verdict = verdict
 
     def __rich_console__(self, console: Console, options: Any):
-        narrow = options.max_width < self.NARROW
-        table = Table(title_justify="left", show_edge=False)
-        table.add_column("case", no_wrap=True, overflow="ellipsis", max_width=20 if narrow else 40)
-        table.add_column("inputs", style="dim", no_wrap=True, overflow="ellipsis", max_width=18 if narrow else 40)
-        table.add_column("result", no_wrap=True, overflow="ellipsis", min_width=7)
+        width = options.max_width
+        compact = width < self.COMPACT
+        table = Table(title_justify="left", show_edge=False, padding=(0, 1 if width >= 50 else 0))
+        if compact:
+            table.add_column("case / inputs", overflow="fold", ratio=1)
+        else:
+            narrow = width < self.NARROW
+            table.add_column("case", overflow="fold", max_width=20 if narrow else 40)
+            table.add_column("inputs", style="dim", overflow="fold", max_width=18 if narrow else 40)
+        table.add_column("result", overflow="fold", min_width=7, max_width=None if not compact else 10)
         table.add_column("abs err", justify="right", no_wrap=True, min_width=8)
         table.add_column("rel err", justify="right", no_wrap=True, min_width=8)
         for c in self.verdict.cases:
             label = Text(_result_label(c), style=STATUS_STYLE[c.status])
-            table.add_row(c.name, c.shapes, label, _err(c.max_abs), _err(c.max_rel))
+            where = [Text(c.name).append(f"\n{c.shapes}", style="dim")] if compact and c.shapes else \
+                [Text(c.name)] if compact else [c.name, c.shapes]
+            table.add_row(*where, label, _err(c.max_abs), _err(c.max_rel))
         yield table
 
 
@@ -77,6 +115,16 @@ def _message_and_detail(message: str, detail: str) -> Text:
     return Text(f"{message}\n{detail}")
 
 
+def _case_body(case: CaseResult) -> Text:
+    """What went wrong in one case, what the case checks, and what the code returned."""
+    body = _message_and_detail(case.message, case.detail)
+    if case.note:
+        body.append("\ncase: ", style="bold").append(case.note)
+    if case.returned:
+        body.append("\nyou returned ", style="dim").append(case.returned, style="dim")
+    return body
+
+
 def _failure_panel(verdict: Verdict) -> Panel | None:
     if verdict.message or verdict.detail and not verdict.cases:
         body = _message_and_detail(verdict.message, verdict.detail)
@@ -84,33 +132,69 @@ def _failure_panel(verdict: Verdict) -> Panel | None:
     first = verdict.first_failure()
     if first is None:
         return None
-    body = _message_and_detail(first.message, first.detail)
-    return Panel(body, title=f"[red]first failure: {first.name}[/]", title_align="left", border_style="red")
+    return Panel(_case_body(first), title=f"[red]failure: {first.name}[/]", title_align="left", border_style="red")
+
+
+def _other_failures(verdict: Verdict) -> Group | None:
+    """One row per other failing case that says what it checks, so the rule that breaks is in
+    view; cases that fail with the very message of the panel add nothing and are left out."""
+    shown = verdict.first_failure()
+    cases = [c for c in verdict.failures() if c is not shown and c.note and c.message != shown.message]
+    if not cases or verdict.message or verdict.status == "not_implemented":
+        return None
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="red", max_width=40, overflow="fold")
+    grid.add_column(style="dim", ratio=1, overflow="fold")
+    for c in cases:
+        grid.add_row(c.name, c.note)
+    return Group(Text("also failing:", style="bold"), Padding(grid, (0, 0, 0, 2)))
+
+
+class Summary:
+    """The closing line, phrase by phrase: a phrase that does not fit on the line goes whole
+    to the next one, so no phrase is broken in the middle."""
+
+    def __init__(self, phrases: list[Text]) -> None:
+        self.phrases = phrases
+
+    def __rich_console__(self, console: Console, options: Any):
+        line, sep = Text(), Text("  ·  ")
+        for phrase in self.phrases:
+            if line and line.cell_len + sep.cell_len + phrase.cell_len > options.max_width:
+                yield line
+                line = Text()
+            line = line + sep + phrase if line else phrase.copy()
+        yield line
+
+
+def _summary(verdict: Verdict, elapsed_s: float | None, target_s: float | None) -> Summary:
+    style = "bold green" if verdict.ok else "bold red"
+    if not verdict.total:
+        phrases = [Text(f"not run: {verdict.explanation}", style=style)]
+    else:
+        phrases = [Text(f"{verdict.passed}/{verdict.total} cases passed", style=style)]
+        if not verdict.ok:
+            phrases.append(Text(verdict.explanation, style="red"))
+    if elapsed_s is not None:
+        clock_text = Text(f"{duration(elapsed_s)} since drill start", style="dim")
+        if target_s is not None:
+            clock_text.append(f" (target {duration(target_s)})", style="dim" if elapsed_s <= target_s else "yellow")
+        phrases.append(clock_text)
+    return Summary(phrases)
 
 
 def verdict_view(verdict: Verdict, elapsed_s: float | None = None, target_s: float | None = None) -> Group:
     parts: list = []
     if verdict.cases and verdict.status != "not_implemented":  # a table of identical errors says nothing
         parts.append(CaseTable(verdict))
-    panel = _failure_panel(verdict)
-    if panel is not None:
-        parts.append(panel)
+    for part in (_failure_panel(verdict), _other_failures(verdict)):
+        if part is not None:
+            parts.append(part)
     if verdict.output and not verdict.ok:
         more = f" (of {verdict.printed_bytes} bytes)" if verdict.printed_bytes > len(verdict.output) else ""
         parts.append(Panel(Text(verdict.output.rstrip()[-2000:]), title=f"your code printed{more}",
                            title_align="left", border_style="dim"))
-    style = "bold green" if verdict.ok else "bold red"
-    if verdict.total:
-        line = Text(f"{verdict.passed}/{verdict.total} cases passed", style=style)
-        if not verdict.ok:
-            line.append(f"  ·  {verdict.explanation}", style="red")
-    else:
-        line = Text(f"not run: {verdict.explanation}", style=style)
-    if elapsed_s is not None:
-        line.append(f"  ·  {duration(elapsed_s)} since drill start", style="dim")
-        if target_s is not None:
-            line.append(f" (target {duration(target_s)})", style="dim" if elapsed_s <= target_s else "yellow")
-    parts.append(line)
+    parts.append(_summary(verdict, elapsed_s, target_s))
     return Group(*parts)
 
 
@@ -178,8 +262,8 @@ def hints_view(spec: Spec, shown: list[str], new: bool) -> Group:
 def code_view(path: Path, title: str) -> Panel:
     from rich.syntax import Syntax
 
-    return Panel(Syntax(path.read_text(encoding="utf-8"), "python", line_numbers=True), title=title,
-                 title_align="left")
+    return Panel(Syntax(path.read_text(encoding="utf-8"), "python", line_numbers=True, word_wrap=True),
+                 title=title, title_align="left")
 
 
 def diff_view(mine: Path, reference: Path) -> Panel:
@@ -191,7 +275,7 @@ def diff_view(mine: Path, reference: Path) -> Panel:
                                  reference.read_text(encoding="utf-8").splitlines(keepends=True),
                                  fromfile=f"yours: {mine}", tofile="reference")
     text = "".join(lines) or "identical to the reference\n"
-    return Panel(Syntax(text, "diff"), title="your file vs the reference", title_align="left")
+    return Panel(Syntax(text, "diff", word_wrap=True), title="your file vs the reference", title_align="left")
 
 
 def schedule_table(cards: list[CardRow], targets: dict[str, float]) -> Table | Text:

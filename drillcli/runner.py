@@ -149,7 +149,7 @@ def _case_from_event(case: Any, event: dict[str, Any]) -> CaseResult:
     elif kind == "timeout":
         message = "time limit reached during this case"
     return CaseResult(case.name, case.shapes(), "error", kind=kind, message=message,
-                      detail=event.get("traceback", ""), seconds=event.get("seconds"))
+                      detail=event.get("traceback", ""), seconds=event.get("seconds"), note=case.note)
 
 
 def _overall(cases: list[CaseResult]) -> str:

@@ -8,8 +8,9 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from rich.console import Group
+from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
@@ -21,6 +22,7 @@ from drillcli.store import Attempt, GradeRecord, Store
 
 HEATMAP_WEEKS = 12
 HEAT_LEVELS = ((0, "grey23"), (1, "green4"), (3, "green3"), (6, "bright_green"))   # grades a day -> colour
+SHADES = "·░▒█"                                                                    # the same levels without colour
 CHART_WIDTH = 40
 
 
@@ -87,7 +89,7 @@ def overview(store: Store, specs: list[Spec]) -> Group:
     today = clock.local_day(clock.timestamp())
     return Group(_problem_table(rows), _family_table(rows, specs),
                  Text(f"streak: {streak(days, today)} day(s)  ·  {sum(days.values())} grades in all", style="bold"),
-                 heatmap(days, today))
+                 Heatmap(days, today))
 
 
 def _problem_table(rows: list[ProblemSummary]) -> Table:
@@ -119,8 +121,9 @@ def _family_table(rows: list[ProblemSummary], specs: list[Spec]) -> Table:
     return table
 
 
-def heatmap(days: Counter[date], today: date, weeks: int = HEATMAP_WEEKS) -> Text:
-    """Grades per day over the last weeks: one row per weekday, one column per week."""
+def heatmap(days: Counter[date], today: date, weeks: int = HEATMAP_WEEKS, shaded: bool = False) -> Text:
+    """Grades per day over the last weeks: one row per weekday, one column per week. Each
+    level has its colour; `shaded` draws it with a shade character instead (no colour)."""
     first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))   # a Monday
     text = Text(f"activity, last {weeks} weeks (grades a day)\n", style="bold")
     for weekday in range(7):
@@ -130,14 +133,32 @@ def heatmap(days: Counter[date], today: date, weeks: int = HEATMAP_WEEKS) -> Tex
             if day > today:
                 text.append("  ")
                 continue
-            colour = [c for floor, c in HEAT_LEVELS if days[day] >= floor][-1]
-            text.append("■ ", style=colour)
+            level = [i for i, (floor, _) in enumerate(HEAT_LEVELS) if days[day] >= floor][-1]
+            text.append(_cell(level, shaded))
         text.append("\n")
     text.append("less ", style="dim")
-    for _, colour in HEAT_LEVELS:
-        text.append("■ ", style=colour)
+    for level in range(len(HEAT_LEVELS)):
+        text.append(_cell(level, shaded))
     text.append("more", style="dim")
+    if shaded:
+        floors = [floor for floor, _ in HEAT_LEVELS]
+        ranges = [f"{a}" if b - a == 1 else f"{a}-{b - 1}" for a, b in zip(floors, floors[1:])] + [f"{floors[-1]}+"]
+        text.append(f"  ({', '.join(f'{SHADES[i]} {r}' for i, r in enumerate(ranges))})", style="dim")
     return text
+
+
+def _cell(level: int, shaded: bool) -> Text:
+    return Text(f"{SHADES[level]} ") if shaded else Text("■ ", style=HEAT_LEVELS[level][1])
+
+
+class Heatmap:
+    """The heatmap as the console can show it: colours, or shades where colour is off (NO_COLOR)."""
+
+    def __init__(self, days: Counter[date], today: date) -> None:
+        self.days, self.today = days, today
+
+    def __rich_console__(self, console: Console, options: Any):
+        yield heatmap(self.days, self.today, shaded=console.no_color or console.color_system is None)
 
 
 def problem_view(store: Store, spec: Spec) -> Group:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 EXPLANATIONS = {
@@ -17,10 +18,29 @@ EXPLANATIONS = {
     "memory": "memory limit exceeded",
     "exit": "your code called sys.exit / exit()",
     "crash": "the grading process crashed",
-    "wrong_return": "your code returns the wrong type or number of values",
+    "wrong_return": "your code returns values of the wrong type, number or shape",
     "modified_input": "your code modifies an input in place",
     "error": "your code raised an exception",
 }
+
+
+# What the summary line says when the failure the panel shows is of this kind.
+KIND_EXPLANATIONS = {
+    **EXPLANATIONS,
+    "exception": EXPLANATIONS["error"],
+    "not_implemented": "part of your code still raises NotImplementedError",
+    "type": "an output has the wrong type",
+    "shape": "an output has the wrong shape",
+    "dtype": "an output has the wrong dtype",
+    "nan": "an output has NaN/inf where finite values are expected",
+    "value": "some cases give wrong values",
+}
+
+# The failure that best explains a bug comes first: errors that stop a case (in the order the
+# overall status weighs them), then wrong structure, then wrong values.
+FAILURE_ORDER = ("forbidden", "memory", "timeout", "exit", "too_slow", "wrong_return", "modified_input",
+                 "exception", "crash", "not_implemented", "type", "shape", "dtype", "nan", "value")
+CLEAR_MISS = 100.0   # an error this many times the tolerance is a bug, not rounding
 
 
 @dataclass
@@ -35,10 +55,24 @@ class CaseResult:
     max_rel: float | None = None
     tol_used: float | None = None  # worst err / (atol + rtol |expected|): above 1 fails
     seconds: float | None = None
+    note: str = ""                 # what the case is for (the rule it checks)
+    returned: str = ""             # what the user's code returned, e.g. "out: tensor float32 (2, 4, 8)"
 
     @property
     def passed(self) -> bool:
         return self.status == "pass"
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("fail", "error")
+
+    def telling(self) -> tuple[int, int, int, float]:
+        """Sort key: the smaller, the better this failure explains the bug. By kind first;
+        among wrong values, a clear miss before a marginal one, then a case whose note states
+        the rule it checks, then the largest error relative to the tolerance."""
+        order = FAILURE_ORDER.index(self.kind) if self.kind in FAILURE_ORDER else FAILURE_ORDER.index("crash")
+        used = self.tol_used if self.tol_used is not None else math.inf
+        return order, int(used < CLEAR_MISS), int(not self.note), -used
 
 
 @dataclass
@@ -66,7 +100,16 @@ class Verdict:
 
     @property
     def explanation(self) -> str:
+        """One phrase for the summary line; it names what the panel shows."""
+        first = None if self.message else self.first_failure()
+        if first is not None and first.kind in KIND_EXPLANATIONS:
+            return KIND_EXPLANATIONS[first.kind]
         return EXPLANATIONS.get(self.status, self.status)
 
+    def failures(self) -> list[CaseResult]:
+        return [c for c in self.cases if c.failed]
+
     def first_failure(self) -> CaseResult | None:
-        return next((c for c in self.cases if c.status in ("fail", "error")), None)
+        """The failure that best explains the bug (the one the panel shows), not the first
+        in table order: see CaseResult.telling. Ties keep table order."""
+        return min(self.failures(), key=CaseResult.telling, default=None)

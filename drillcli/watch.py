@@ -209,7 +209,7 @@ def run_watch(store: Store, spec: Spec, path: Path, poll: bool, console: Console
     observer.start()
     try:
         with Live(watcher.view(), console=console, refresh_per_second=4, transient=False) as live:
-            watcher.run(threading.Event(), lambda: live.update(watcher.view()), console.bell)
+            watcher.run(threading.Event(), lambda: live.update(watcher.view(), refresh=True), console.bell)
     except KeyboardInterrupt:
         pass
     finally:

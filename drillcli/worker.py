@@ -217,9 +217,14 @@ def run(request: dict[str, Any], status_fd: int) -> None:
     log = Log(out_dir)
     apply_limits(request["memory_limit_mb"], request["time_limit_s"])
 
+    import torch
+
     from drillcli import containment, guard, harness
     from drillcli.fixtures import load_cases
 
+    # One thread: the cases are small, and a second thread that waits for a busy core (a
+    # parallel test run, `drill check` on every core) costs a scheduler tick per operation.
+    torch.set_num_threads(1)
     grader = importlib.import_module(f"drillcli.graders.{request['module']}")
     cases = load_cases(Path(request["inputs"]), with_outputs=False)
     reference = timed_reference(request, cases)

@@ -56,3 +56,20 @@ def test_problem_list_wraps_titles_to_the_terminal_and_colours_only_when_asked()
     assert max(len(line) for line in plain) <= 70 and "\033" not in "".join(plain)
     assert sum(line.startswith("  ") and not line.startswith("   ") for line in plain) == len(specs)  # a row each
     assert "\033[1m" in "".join(problem_lines(specs, width=70, color=True))
+
+
+def test_CaseTable_at_60_columns_stacks_inputs_and_keeps_both_error_columns():
+    text = _render(CaseTable(_verdict()), width=60)
+    assert max(len(line) for line in text.splitlines()) <= 60
+    assert "8.40e-01" in text and "4.20e-01" in text and "1.00e-07" in text
+    first_column = "".join(line.split("│")[0].strip() for line in text.splitlines()[2:6])
+    assert first_column == "readable-positions-0-1-2x(2,4,3,16)positions(4)"   # wrapped, never cut
+
+
+def test_the_summary_line_breaks_between_phrases_only():
+    verdict = _verdict()
+    for width in (40, 60, 80):
+        lines = _render(verdict_view(verdict, elapsed_s=725.0, target_s=600.0), width=width).splitlines()
+        phrases = ("1/4 cases passed", verdict.explanation, "since drill start (target")
+        for phrase in phrases:
+            assert any(phrase in line for line in lines[-3:]), (width, lines[-3:])

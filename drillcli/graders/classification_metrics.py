@@ -57,6 +57,8 @@ def cases() -> list[Case]:
         note="same with zero_division 1: class 1 precision 1, recall 0, F1 0")
     add("macro-class-only-predicted", [0, 1, 2, 2], [0, 2, 2, 3], average="macro", zero_division=1.0,
         note="class 3 appears only in y_pred: it is a class (recall is zero_division), averaged over 4 classes")
+    add("macro-class-only-predicted-zd0", [1, 1, 0, 0, 2], [1, 0, 0, 4, 2], average="macro",
+        note="class 4 appears only in y_pred: precision 0 for it, averaged over 4 classes")
     add("macro-sparse-labels", [2, 5, 9, 9, 5, 2], [2, 9, 9, 5, 5, 2], average="macro",
         note="labels 2, 5, 9: the classes are the labels present, not range(max + 1)")
     add("macro-negative-labels", [-1, 0, 3, 3, -1], [-1, 3, 3, 0, 0], average="macro", note="labels -1, 0, 3")

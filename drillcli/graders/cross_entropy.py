@@ -48,6 +48,8 @@ def cases() -> list[Case]:
     add("llm-layout-padding", 3, f32, (3, 7), 13, ignore_frac=0.3, note="targets of -100 (padding) are ignored")
     add("pad-id-0", 4, f32, (4, 5), 9, ignore_frac=0.4, ignore_index=0,
         note="ignore_index=0 (a pad id): rows with target 0 are ignored")
+    add("pad-id-0-smoothing", 20, f64, (2, 6), 5, ignore_frac=0.3, ignore_index=0, smoothing=0.1,
+        note="ignore_index=0 with label smoothing: 0 is a real value of ignore_index, not 'unset'")
     add("smoothing-0.2", 5, f32, (6,), 7, smoothing=0.2)
     add("smoothing-and-padding", 6, f32, (2, 8), 10, ignore_frac=0.4, smoothing=0.1,
         note="the smoothing term is averaged over the non-ignored rows only")

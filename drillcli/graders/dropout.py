@@ -1,12 +1,14 @@
 """Cases for inverted dropout. The run hook makes the torch.Generator from the case seed,
-calls the entry and backpropagates `_upstream`; `check` explains a wrong mask with its
-statistics (fraction kept, scale of the kept values) before comparing exactly."""
+calls the entry, records how the generator moved (`draws`) and backpropagates `_upstream`;
+`check` explains a wrong mask with its statistics (fraction kept, scale of the kept values)
+before comparing exactly."""
 
 import numpy as np
 
 from drillcli.fixtures import Case, make_case
 
 RETURNS = ("out",)
+NO_DRAW, ONE_DRAW, OTHER_DRAWS = 0, 1, -1
 # the tolerances of the value comparison in `check` (kept values are x / (1 - p), formula-dependent rounding)
 TOLERANCE = {"float32": (1e-6, 1e-6), "float64": (1e-14, 1e-13)}
 
@@ -14,16 +16,40 @@ TOLERANCE = {"float32": (1e-6, 1e-6), "float64": (1e-14, 1e-13)}
 def run(entry, kind, case, names):
     import torch
 
-    from drillcli.harness import build_inputs, gradients, unpack
+    from drillcli.harness import build_inputs, check_inputs_unchanged, gradients, unpack
 
     args, named, _ = build_inputs(case)
     generator = torch.Generator().manual_seed(case.seed)
     returned = unpack(entry(args[0], args[1], args[2], generator), names)
+    check_inputs_unchanged(case, named)
+    returned["draws"] = _draws(generator, case.seed, named["x"].shape)
     out = returned["out"]
     if case.grad and args[2] and args[1] == 1 and isinstance(out, torch.Tensor) and not out.requires_grad:
         # p = 1: torch.zeros_like(x) is a right answer with no graph; its gradient is 0
         return {**returned, "grad_x": torch.zeros_like(named["x"])}
     return {**returned, **gradients(case, returned, named)}
+
+
+def _draws(generator, seed, shape):
+    """NO_DRAW if the generator is untouched, ONE_DRAW if it moved exactly as one torch.rand(shape) moves it."""
+    import torch
+
+    fresh = torch.Generator().manual_seed(seed)
+    if torch.equal(generator.get_state(), fresh.get_state()):
+        return NO_DRAW
+    torch.rand(shape, generator=fresh)
+    return ONE_DRAW if torch.equal(generator.get_state(), fresh.get_state()) else OTHER_DRAWS
+
+
+def _draw_problem(draws, want, training, p):
+    if draws == want or (p == 0 and draws in (NO_DRAW, ONE_DRAW)):   # p = 0 may skip the draw
+        return None
+    if want == NO_DRAW:
+        why = "training=False" if not training else "p = 1"
+        return f"your code drew from the generator although {why}: draw nothing (return before torch.rand)"
+    if draws == NO_DRAW:
+        return "the generator was not used: draw the mask from it, torch.rand(x.shape, generator=generator)"
+    return "the generator moved differently from one torch.rand(x.shape, generator=generator) call"
 
 
 def _mismatch(name, want, have, atol, rtol):
@@ -39,7 +65,8 @@ def check(case, got):
     p, training = float(case.inputs["p"]), bool(case.inputs["training"])
     out, want = got["out"].astype(np.float64), case.outputs["out"].astype(np.float64)
     atol, rtol = TOLERANCE[str(case.outputs["out"].dtype)]
-    lines = []
+    draw_problem = _draw_problem(int(got["draws"]), int(case.outputs["draws"]), training, p)
+    lines = [draw_problem] if draw_problem else []
     nonzero = x != 0
     if training and 0 < p < 1 and nonzero.sum() >= 1000:
         kept = (out != 0) & nonzero
@@ -103,7 +130,8 @@ def cases() -> list[Case]:
     add("p0.1", 1, f32, (4, 8), 0.1)
     add("p0.9", 2, f32, (4, 8), 0.9, note="p is the probability of DROPPING: only ~10% survive, scaled by 10")
     add("p0-identity", 3, f32, (3, 5), 0.0, note="p = 0 in training: every entry kept, scale 1")
-    add("p1-all-dropped", 4, f32, (3, 5), 1.0, note="p = 1: every entry dropped, zeros (not 0/0 = NaN)")
+    add("p1-all-dropped", 4, f32, (3, 5), 1.0, note="p = 1: every entry dropped, zeros (not 0/0 = NaN), nothing drawn")
+    add("p1-float64", 19, f64, (2, 6), 1.0, note="p = 1 in float64: zeros, nothing drawn")
     add("eval-mode", 5, f32, (2, 3, 4), 0.3, training=False, note="eval mode ignores p: identity")
     add("eval-mode-float64", 6, f64, (5, 5), 0.7, training=False)
     add("float64", 7, f64, (4, 6), 0.25, note="float64 x: the mask is still drawn with torch.rand's default float32")

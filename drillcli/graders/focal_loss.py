@@ -46,6 +46,11 @@ def cases() -> list[Case]:
     add("alpha-0.75", *rand(6, (6, 4)), alpha=0.75, seed=6, reduction="none",
         note="alpha weights the positives (t = 1), 1 - alpha the negatives")
     add("alpha-1", *rand(7, (10,)), alpha=1.0, seed=7, reduction="none", note="alpha 1: negatives get weight 0")
+    add("alpha-0", *rand(19, (12,)), alpha=0.0, seed=19, reduction="none",
+        note="alpha 0: positives get weight 0 (0.0 is not None: test `alpha is None`, not `if alpha`)")
+    add("alpha-0-grad-mean", *rand(20, (4, 5)), alpha=0.0, seed=20, grad=True, upstream_seed=4,
+        note="alpha 0 with the mean: only the negatives count, with weight 1")
+    add("alpha-none-mean", *rand(21, (3, 7)), alpha=None, seed=21, gamma=1.5, note="alpha None: no class weighting")
     add("multi-label-2d", *rand(8, (5, 7)), seed=8, note="(N, C) multi-label: mean over all N * C elements")
     add("dense-4d", *rand(9, (2, 3, 4, 5)), seed=9, note="(B, C, H, W) dense detection map")
     add("float64", *rand(10, (6, 5), f64), seed=10, reduction="none")

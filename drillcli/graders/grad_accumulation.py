@@ -42,7 +42,7 @@ def _loss_fn(kind):
 def run(entry, kind, case, names):
     import torch
 
-    from drillcli.harness import WrongReturn, to_user
+    from drillcli.harness import WrongReturn, check_inputs_unchanged, to_user
 
     model = _model(case)
     g = torch.Generator().manual_seed(case.seed or 0)
@@ -52,12 +52,17 @@ def run(entry, kind, case, names):
     sizes = []
     model.register_forward_pre_hook(lambda module, args: sizes.append(args[0].shape[0]))
     mb = case.inputs["micro_batch_size"]
-    loss = entry(model, _loss_fn(case.inputs["_loss"]), to_user(case, "x"), to_user(case, "y"), mb)
+    named = {"x": to_user(case, "x"), "y": to_user(case, "y")}
+    loss = entry(model, _loss_fn(case.inputs["_loss"]), named["x"], named["y"], mb)
+    check_inputs_unchanged(case, named)
     if not sizes:
         raise WrongReturn("the model was never called")
     if max(sizes) > mb:
         raise WrongReturn(f"the model was called on {max(sizes)} samples at once; micro_batch_size is {mb}: "
                           f"never run more than one micro-batch through the model")
+    if sum(sizes) < len(named["x"]):
+        raise WrongReturn(f"the model saw {sum(sizes)} of {len(named['x'])} samples: every sample goes through the "
+                          f"model once (keep the last, smaller micro-batch when micro_batch_size does not divide N)")
     if isinstance(loss, (int, float)):
         loss = torch.tensor(float(loss), dtype=trainable[0].dtype)
     if not isinstance(loss, torch.Tensor) or loss.dim() != 0:

@@ -1,11 +1,13 @@
 """Cases for gradient-norm clipping. The run hook builds leaf parameters p0, p1, ... with
 their .grad set to g0, g1, ... (or None), calls the entry, and returns the total norm, the
-gradients after the call and the parameter values (which must not change)."""
+gradients after the call and the parameter values (which must not change); a p.grad replaced
+by a new tensor instead of clipped in place is reported."""
 
 from drillcli.fixtures import Case, make_case
 
 RETURNS = ("total_norm", "grads", "params")
-REFERENCE_DTYPE = "float64"
+# no REFERENCE_DTYPE: expected values are computed in the gradients' dtype, as torch does, so
+# that a float32 norm whose sum overflows is inf (the p3-overflow cases)
 
 
 def run(entry, kind, case, names):
@@ -20,6 +22,7 @@ def run(entry, kind, case, names):
         if f"g{i}" in case.inputs:
             p.grad = to_user(case, f"g{i}")
         params.append(p)
+    before = [p.grad for p in params]
     passed = {"list": lambda: params, "generator": lambda: (p for p in params),
               "tensor": lambda: params[0]}[case.inputs["_pass_as"]]()
     total = entry(passed, case.inputs["max_norm"], case.inputs["norm_type"])
@@ -27,6 +30,9 @@ def run(entry, kind, case, names):
         raise WrongReturn(f"clip_grad_norm must return total_norm as a 0-dim tensor "
                           f"(as torch.nn.utils.clip_grad_norm_ does), got {type(total).__name__}"
                           + (f" of shape {tuple(total.shape)}" if isinstance(total, torch.Tensor) else ""))
+    if any(p.grad is not g for p, g in zip(params, before)):
+        raise WrongReturn("p.grad was replaced by a new tensor: clip each gradient in place "
+                          "(p.grad.mul_(clip_coef)), never assign p.grad = ...")
     grads = [p.grad.detach().reshape(-1) for p in params if p.grad is not None]
     dtype = params[0].dtype
     return {"total_norm": total.detach(),
@@ -79,6 +85,8 @@ def cases() -> list[Case]:
         note="no gradient at all: total_norm is 0 (a float32 0-dim tensor), nothing to clip")
     add("generator-input", 10, f32, [(4, 4), (4,), (3, 4)], 0.5, pass_as="generator",
         note="parameters is a one-shot generator like model.parameters(): iterate it once")
+    add("generator-some-grads-none", 24, f64, [(3,), (2, 2), (5,)], 0.2, none=(1,), pass_as="generator",
+        note="a one-shot generator with a frozen parameter in the middle")
     add("single-tensor", 11, f32, [(6, 3)], 0.2, pass_as="tensor",
         note="parameters is a single tensor, not a list")
     add("zero-grads", 12, f32, [(3, 3), (3,)], 1.0, scale=0.0,
@@ -90,6 +98,13 @@ def cases() -> list[Case]:
     add("tiny-max-norm", 14, f32, [(4, 4)], 1e-3, note="max_norm 1e-3: the 1e-6 in the denominator shows")
     add("large-grads", 15, f32, [(6, 6), (6,)], 1.0, scale=1e15,
         note="gradients ~1e15 (a loss spike): squares ~1e30 still fit in float32")
+    add("p3-overflow-float32", 25, f32, [(6, 6), (6,)], 1.0, 3.0, scale=1e15,
+        note="norm_type=3 on values ~1e15 in float32: sum |g|^3 overflows, so total_norm is inf and every "
+             "gradient becomes 0 (max_norm / inf), as torch does; do not upcast")
+    add("p4-overflow-float32", 26, f32, [(4, 5)], 2.0, 4.0, scale=1e12,
+        note="norm_type=4 on values ~1e12 in float32: sum |g|^4 overflows to inf, gradients become 0")
+    add("p3-large-float64", 27, f64, [(6, 6), (6,)], 1.0, 3.0, scale=1e15,
+        note="the same values in float64: no overflow, a finite norm ~4e15")
     add("tiny-grads", 16, f64, [(4, 4)], 1e-9, scale=1e-7, note="gradients ~1e-7, max_norm 1e-9")
     add("scalar-and-empty-params", 17, f32, [(), (0,), (3, 2)], 0.3,
         note="a 0-dim parameter and an empty (0,) parameter")

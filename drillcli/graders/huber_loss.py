@@ -50,6 +50,8 @@ def cases() -> list[Case]:
     add("large-residuals", *rand(8, (4, 4), scale=1e4), delta=1.0, seed=8, note="residuals ~1e4: linear region")
     add("huge-residuals", torch.tensor([1e20, -1e20, 3.0, 0.1]), torch.zeros(4), delta=1.0, reduction="none",
         note="residuals 1e20 in float32: 0.5 r^2 overflows, the linear branch does not")
+    add("huge-residuals-sum", torch.tensor([[2e19, 0.5], [-4e19, 1.5]]), torch.tensor([[0.0, 0.0], [1.0, -1.0]]),
+        delta=2.0, reduction="sum", note="residuals ~1e19 in float32 with delta 2: the sum stays finite")
     add("tiny-residuals", *rand(9, (10,), scale=1e-4), delta=1.0, seed=9, reduction="none", note="all quadratic, values ~1e-9")
     add("single-element", torch.tensor([2.5]), torch.tensor([1.0]), delta=1.0, reduction="none")
     add("scalar-0d", torch.tensor(3.0), torch.tensor(0.5), delta=2.0, note="0-dim input and target")

@@ -64,4 +64,8 @@ def cases() -> list[Case]:
     add("grad-float64", *pairs(19, 6, 3, f64), temperature=0.5, seed=19, grad=True, upstream_seed=2)
     add("grad-large-norms", *pairs(20, 4, 4, scale=50.0), temperature=0.1, seed=20, grad=True, upstream_seed=3,
         note="gradient of a normalised vector shrinks like 1 / norm")
+    add("grad-cold-temperature", *pairs(21, 6, 8, noise=2.0), temperature=0.01, seed=21, grad=True, upstream_seed=4,
+        note="temperature 0.01: logits up to 100 and gradients scaled by 1 / temperature")
+    add("grad-cold-temperature-float64", *pairs(22, 5, 6, f64, noise=2.0), temperature=1e-3, seed=22, grad=True,
+        upstream_seed=5)
     return out

@@ -14,13 +14,14 @@ REFERENCE_DTYPE = "float64"
 
 
 def run(entry, kind, case, names):
-    from drillcli.harness import WrongReturn, build_inputs, unpack
+    from drillcli.harness import WrongReturn, build_inputs, check_inputs_unchanged, unpack
 
     dequantize = getattr(sys.modules.get(entry.__module__), "dequantize_int8", None)
     if not callable(dequantize):
         raise WrongReturn("your file must define dequantize_int8(q, scale) next to quantize_int8")
-    args, _, _ = build_inputs(case)
+    args, named, _ = build_inputs(case)
     q, scale = unpack(entry(*args), ["q", "scale"]).values()
+    check_inputs_unchanged(case, named)
     return {"q": q, "scale": scale, "x_hat": dequantize(q, scale)}
 
 

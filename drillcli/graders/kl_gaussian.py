@@ -61,6 +61,16 @@ def cases() -> list[Case]:
     add("extreme-logvars-float64", torch.tensor([[0.0, 3.0]], dtype=f64), torch.tensor([[-760.0, 600.0]], dtype=f64),
         torch.tensor([[0.0, 3.5]], dtype=f64), torch.tensor([[-700.0, 601.0]], dtype=f64),
         note="float64 log-variances down to -760: exp(-760) underflows to 0")
+    add("tiny-variances-equal-means", torch.tensor([[0.5, -1.0, 2.0], [0.0, 3.0, -2.0]]),
+        torch.tensor([[-108.0, -110.0, -99.0], [-110.0, -60.0, 40.0]]), torch.tensor([[0.5, -1.0, 2.0], [0.0, 3.0, -2.0]]),
+        torch.tensor([[-110.0, -105.0, -100.0], [-108.0, -100.0, 40.0]]),
+        note="both log-variances near -110, equal means: exp(logvar) is 0 in float32, so exp(lv_q) / exp(lv_p) and "
+             "(mu_q - mu_p)^2 / exp(lv_p) are 0 / 0 and (mu_q - mu_p)^2 * exp(-lv_p) is 0 * inf; "
+             "use ((mu_q - mu_p) * exp(-lv_p / 2))^2")
+    add("tiny-variances-equal-means-float64", torch.tensor([[1.0, -2.0]], dtype=f64),
+        torch.tensor([[-758.0, -700.0]], dtype=f64), torch.tensor([[1.0, -2.0]], dtype=f64),
+        torch.tensor([[-760.0, -745.0]], dtype=f64),
+        note="float64 log-variances near -760 with equal means: exp(-760) is 0 and exp(760) is inf")
     add("noncontiguous", *rand(13, (4, 5)), seed=13, noncontig=("mu_q", "logvar_q", "mu_p", "logvar_p"),
         note="all four inputs are non-contiguous views")
     add("grad-random", *rand(14, (3, 4)), seed=14, grad=True, note="gradients w.r.t. all four inputs")
@@ -69,6 +79,9 @@ def cases() -> list[Case]:
     add("grad-float64", *rand(16, (2, 3, 5), f64), seed=16, grad=True, upstream_seed=2)
     add("grad-broadcast-prior", *rand(17, (4, 3), prior_shape=(3,)), seed=17, grad=True, upstream_seed=3,
         note="the prior's gradient is summed over the batch it was broadcast to")
+    add("grad-tiny-variances", torch.tensor([[0.3, -0.7]]), torch.tensor([[-100.0, -109.0]]), torch.tensor([[0.3, -0.7]]),
+        torch.tensor([[-102.0, -110.0]]), grad=True, upstream_seed=4,
+        note="gradients at log-variances near -110 with equal means: finite, no 0 * inf")
     add("asymmetry-check", torch.zeros(1, 2), torch.tensor([[2.0, -2.0]]), torch.zeros(1, 2), torch.zeros(1, 2),
         note="KL(q || p) != KL(p || q): wide-vs-narrow variances")
     return out

@@ -16,16 +16,17 @@ REFERENCE_DTYPE = "float64"
 def run(entry, kind, case, names):
     import torch
 
-    from drillcli.harness import WrongReturn, build_inputs, run_case
+    from drillcli.harness import WrongReturn, build_inputs, check_inputs_unchanged, run_case
 
     if "k" not in case.inputs:
         return run_case(entry, kind, case, names)
     pp = getattr(entry, "__globals__", {}).get("kmeans_plus_plus")
     if pp is None:
         raise WrongReturn("your file must define kmeans_plus_plus(x, k, generator) as well as kmeans")
-    args, _, _ = build_inputs(case)
+    args, named, _ = build_inputs(case)
     x, k = args
     centers = pp(x, k, torch.Generator().manual_seed(case.seed))
+    check_inputs_unchanged(case, named)
     if not isinstance(centers, torch.Tensor) or tuple(centers.shape) != (k, x.shape[1]):
         got = tuple(centers.shape) if isinstance(centers, torch.Tensor) else type(centers).__name__
         raise WrongReturn(f"kmeans_plus_plus must return a tensor of shape ({k}, {x.shape[1]}), got {got}")
@@ -77,6 +78,8 @@ def cases() -> list[Case]:
           note="first shift: total squared 5.88 > tol = 3 (its square root 2.42 is not): the loop must go on")
     lloyd("tol-total-not-max", pts, pts[[0, 3]], tol=4.0,
           note="first shift: total 5.88 > tol = 4, but each centroid alone moves less than 4: the loop must go on")
+    lloyd("tol-total-not-max-float64", pts.double() * 2, pts[[0, 3]].double() * 2, tol=16.0,
+          note="the same points doubled, in float64: total 23.5 > tol = 16, each centroid alone less than 16")
     lloyd("k-equals-1", pts, torch.tensor([[0.0, 0.0]]), note="K = 1: the centroid is the mean of all points")
     lloyd("k-equals-n", pts, pts.clone(), note="K = N with init = x: nothing moves")
 
@@ -103,6 +106,12 @@ def cases() -> list[Case]:
     x = torch.randint(0, 6, (60, 2), generator=g).to(f32)
     lloyd("integer-grid-ties", x, x[:4].clone() + torch.tensor([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]),
           note="integer points on a 6x6 grid: many exact ties (smallest index wins), duplicate points", seed=9)
+    for name, dt, seed in (("ties-matmul-path", f32, 12), ("ties-matmul-path-float64", f64, 13)):
+        g = torch.Generator().manual_seed(seed)
+        x = torch.randint(0, 13, (60, 2), generator=g).to(dt) * 0.5
+        grid = torch.cartesian_prod(torch.arange(6.0), torch.arange(5.0)).to(dt)   # (30, 2) integer points
+        lloyd(name, x, grid, max_iters=1, seed=seed,
+              note="K = 30 > 25 (torch.cdist's matmul path) and half-integer points: exact ties, smallest index wins")
     g = torch.Generator().manual_seed(10)
     x = _blobs(g, 80, 3, 4, 0.5, 4.0, f32)
     lloyd("noncontiguous", x, x[:3].clone(), noncontig=("x", "init_centroids"), seed=10,

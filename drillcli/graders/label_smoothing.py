@@ -34,6 +34,8 @@ def cases() -> list[Case]:
     add("readable-2x3-none", x, y, reduction="none", note="the example of the prompt, per row")
     add("readable-2x3-sum", x, y, reduction="sum")
     add("no-smoothing", *rand(1, 6, 5), smoothing=0.0, seed=1, note="eps 0: plain cross-entropy")
+    add("no-smoothing-per-row", *rand(20, 5, 7), smoothing=0.0, seed=20, reduction="none",
+        note="eps 0 per row: -log p[target]")
     add("full-smoothing", *rand(2, 6, 5), smoothing=1.0, seed=2, reduction="none",
         note="eps 1: the target is uniform over all C classes, the label is ignored")
     add("eps-0.3", *rand(3, 8, 4), smoothing=0.3, seed=3, reduction="none",

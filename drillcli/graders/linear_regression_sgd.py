@@ -14,10 +14,11 @@ def n_steps(case):
 def run(entry, kind, case, names):
     import numpy as np
 
-    from drillcli.harness import WrongReturn, call, unpack
+    from drillcli.harness import WrongReturn, call, check_inputs_unchanged, unpack
 
-    result, _ = call(entry, kind, case)
+    result, named = call(entry, kind, case)
     out = unpack(result, names)
+    check_inputs_unchanged(case, named)
     D, steps = case.inputs["X"].shape[1], n_steps(case)
     w = np.asarray(out["w"], dtype=np.float64)
     losses = np.asarray(out["losses"], dtype=np.float64)

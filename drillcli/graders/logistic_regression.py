@@ -10,10 +10,11 @@ RETURNS = ("w", "b", "losses")
 def run(entry, kind, case, names):
     import numpy as np
 
-    from drillcli.harness import WrongReturn, call, unpack
+    from drillcli.harness import WrongReturn, call, check_inputs_unchanged, unpack
 
-    result, _ = call(entry, kind, case)
+    result, named = call(entry, kind, case)
     out = unpack(result, names)
+    check_inputs_unchanged(case, named)
     D, epochs = case.inputs["X"].shape[1], case.inputs["epochs"]
     w = np.asarray(out["w"], dtype=np.float64)
     losses = np.asarray(out["losses"], dtype=np.float64)
@@ -70,9 +71,11 @@ def cases() -> list[Case]:
     add("separable-l2-converges", X, y, 0.5, 300, l2=0.05, note="l2 keeps the separable problem bounded", seed=8)
     X, y = blobs(9, 40, 2, 2.0, 200.0)
     add("large-features", X, y, 0.01, 30,
-        note="features in the hundreds: logits reach +-1000; log(sigmoid) or exp(-z) computed naively overflow", seed=9)
+        note="features in the hundreds: logits reach +-1800; log(sigmoid) or exp(-z) computed naively overflow", seed=9)
     X, y = blobs(10, 40, 2, 2.0, 1000.0)
-    add("huge-features", X, y, 1e-3, 10, l2=0.01, note="logits in the tens of thousands", seed=10)
+    add("huge-features", X, y, 1e-3, 10, l2=0.01, note="features in the thousands: logits reach +-1500", seed=10)
+    X, y = blobs(17, 40, 2, 2.0, 1000.0)
+    add("logits-ten-thousand", X, y, 1e-2, 10, note="logits reach +-20,000 after the first step", seed=17)
     X, y = blobs(11, 50, 3, 1.0, 1e-3)
     add("tiny-features", X, y, 10.0, 20, note="features around 1e-3 with a large learning rate", seed=11)
     X, y = blobs(12, 30, 4, 1.0, 1.0)

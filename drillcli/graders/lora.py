@@ -28,7 +28,7 @@ VALUES = ("y_init", "y", "grad_A", "grad_B", "W_merged", "y_merged", "y_merged_t
 def run(entry: Any, kind: str, case: Case, names: list[str]) -> dict[str, Any]:
     import torch
 
-    from drillcli.harness import WrongReturn, build_inputs
+    from drillcli.harness import WrongReturn, build_inputs, check_inputs_unchanged
 
     _, named, _ = build_inputs(case)
     W, b, A, B, x, up = (named.get(k) for k in ("_W", "_b", "_A", "_B", "x", "_upstream"))
@@ -77,6 +77,7 @@ def run(entry: Any, kind: str, case: Case, names: list[str]) -> dict[str, Any]:
     res["y_merged"] = lora(x).detach()
     lora.merge()
     res["y_merged_twice"] = lora(x).detach()
+    check_inputs_unchanged(case, named)
     return res
 
 

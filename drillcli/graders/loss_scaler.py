@@ -2,11 +2,32 @@
 at each step it scales a loss with scale_loss, builds the scaled gradients from the case's
 true gradients and the scaler's current scale (rounded through float16 when the case says so,
 so that a large scale overflows to inf as in real fp16 training, plus injected inf / NaN),
-calls step, and records what came back."""
+calls step, and records what came back. `check` reports the earliest step at which any
+output differs."""
+
+import numpy as np
 
 from drillcli.fixtures import Case, make_case
 
 RETURNS = ("scaled_losses", "taken", "scales", "grads")
+# the spec's tolerances by output dtype, for the step-by-step comparison in `check`
+TOLERANCE = {"float32": (1e-6, 1e-5), "float64": (1e-12, 1e-6)}
+
+
+def check(case, got):
+    from drillcli.compare import Mismatch, values_close
+
+    want = case.outputs
+    for s in range(len(want["taken"])):
+        for name in RETURNS:
+            atol, rtol = TOLERANCE.get(str(want[name].dtype), (0.0, 0.0))
+            try:
+                values_close(f"{name} at step {s}", np.atleast_1d(want[name][s]), np.atleast_1d(got[name][s]), atol, rtol)
+            except Mismatch as m:
+                return (f"step {s} is the first that differs: {m.message}\n{m.detail}\n"
+                        f"step {s} expected taken={int(want['taken'][s])}, scale after it {want['scales'][s]:g}; "
+                        f"got taken={int(got['taken'][s])}, scale {got['scales'][s]:g}")
+    return None
 
 
 def run(entry, kind, case, names):

@@ -9,7 +9,7 @@ RETURNS = ("tokens", "doc_ids", "position_ids", "attn_mask")
 def run(entry, kind, case, names):
     import numpy as np
 
-    from drillcli.harness import unpack
+    from drillcli.harness import ModifiedInput, unpack
 
     flat = [int(t) for t in np.asarray(case.inputs["flat"]).tolist()]
     seqs, at = [], 0
@@ -17,7 +17,12 @@ def run(entry, kind, case, names):
         seqs.append(flat[at:at + n])
         at += n
     v = case.inputs
-    return unpack(entry(seqs, v["row_len"], v["eos_id"], v["pad_id"]), names)
+    before = [list(s) for s in seqs]
+    out = unpack(entry(seqs, v["row_len"], v["eos_id"], v["pad_id"]), names)
+    if seqs != before:
+        raise ModifiedInput("your code modified the input sequences in place (append / pop / sort on them); "
+                            "work on copies")
+    return out
 
 
 def cases() -> list[Case]:

@@ -1,5 +1,6 @@
 """Cases for numpy softmax and log-softmax. The entry is `softmax`; the run hook also
-calls the `log_softmax` defined in the same file, on a fresh copy of the same input."""
+calls the `log_softmax` defined in the same file, on a fresh copy of the same input, and
+checks after each call that the input was not modified in place."""
 
 import sys
 
@@ -7,21 +8,22 @@ import numpy as np
 
 from drillcli.fixtures import Case, make_case
 
-RETURNS = ("probs", "log_probs", "x_after")
+RETURNS = ("probs", "log_probs")
 
 
 def run(entry, kind, case, names):
-    from drillcli.harness import WrongReturn, build_inputs
+    from drillcli.harness import WrongReturn, build_inputs, check_inputs_unchanged
 
     log_softmax = getattr(sys.modules.get(entry.__module__), "log_softmax", None)
     if not callable(log_softmax):
         raise WrongReturn("your file must define log_softmax(x, axis=-1) next to softmax")
-    args, _, _ = build_inputs(case)
+    args, named, _ = build_inputs(case)
     probs = entry(*args)
-    args_log, _, _ = build_inputs(case)
-    log_probs = log_softmax(*args_log)
-    # the inputs as the caller sees them after the calls: modifying x in place is a bug
-    return {"probs": probs, "log_probs": log_probs, "x_after": np.stack([args[0], args_log[0]])}
+    check_inputs_unchanged(case, named)
+    args, named, _ = build_inputs(case)
+    log_probs = log_softmax(*args)
+    check_inputs_unchanged(case, named)
+    return {"probs": probs, "log_probs": log_probs}
 
 
 def cases() -> list[Case]:

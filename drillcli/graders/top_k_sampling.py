@@ -48,6 +48,7 @@ def cases() -> list[Case]:
         note="k = 1 is greedy, except that tied maxima are all kept")
     rand("k-equals-v", 5, 3, 8, 8, note="k = V: no filtering")
     rand("k-above-v", 6, 3, 8, 20, note="k > V: keep everything (torch.topk(logits, k) would raise)")
+    rand("k-above-v-float64", 26, 2, 5, 6, dtype=f64, note="k = V + 1: keep everything (clamp k to V first)")
     rand("batch", 7, 6, 12, 4)
     rand("float64", 8, 4, 16, 5, dtype=f64)
     rand("vocab-1000-k50", 9, 3, 1000, 50, n=5000, note="a realistic vocabulary and k")

@@ -14,12 +14,15 @@ def run(entry, kind, case, names):
     import numpy as np
     import torch
 
-    from drillcli.harness import WrongReturn, build_inputs, unpack
+    from drillcli.harness import WrongReturn, build_inputs, check_inputs_unchanged, unpack
 
     args, named, _ = build_inputs(case)
     mu, logvar = args
+    if case.inputs.get("_column_major"):       # same values, column-major memory (a transposed activation)
+        mu, logvar = (t.mT.contiguous().mT for t in (mu, logvar))
     result = entry(mu, logvar, torch.Generator().manual_seed(case.seed))
     out = unpack(result, names)
+    check_inputs_unchanged(case, named)
     if not case.grad:
         return out
     z, kl = out["z"], out["kl"]
@@ -42,12 +45,15 @@ def cases() -> list[Case]:
 
     out: list[Case] = []
 
-    def add(name, seed, dtype, shape, mu_scale=1.0, lv_center=0.0, lv_scale=1.0, grad=False, noncontig=(), note=""):
+    def add(name, seed, dtype, shape, mu_scale=1.0, lv_center=0.0, lv_scale=1.0, grad=False, noncontig=(), note="",
+            column_major=False):
         g = torch.Generator().manual_seed(10_000 + seed)         # data; the sampler uses case.seed
         dt = getattr(torch, dtype)
         mu = (torch.randn(*shape, generator=g, dtype=torch.float64) * mu_scale).to(dt)
         logvar = (lv_center + torch.randn(*shape, generator=g, dtype=torch.float64) * lv_scale).to(dt)
         inputs = {"mu": mu, "logvar": logvar}
+        if column_major:
+            inputs["_column_major"] = True
         grads = ()
         if grad:
             inputs["_up_z"] = torch.randn(tuple(shape), generator=g, dtype=torch.float64).to(dt)
@@ -85,6 +91,11 @@ def cases() -> list[Case]:
     add("grad-large-logvar", 18, "float64", (2, 4), lv_center=20.0, lv_scale=5.0, grad=True)
     add("grad-noncontiguous", 19, "float32", (3, 5), grad=True, noncontig=("mu", "logvar"))
     add("grad-vector", 20, "float64", (6,), grad=True, note="no batch dimension, with gradients")
+    add("column-major", 21, "float32", (5, 3), column_major=True,
+        note="mu and logvar are column-major (mu.T.contiguous().T): eps follows mu.shape in row-major order, "
+             "torch.randn(mu.shape, ...); torch.empty_like(mu).normal_ keeps the column-major layout and differs")
+    add("column-major-grad-float64", 22, "float64", (2, 4, 3), grad=True, column_major=True,
+        note="(B, T, d) with the last two axes column-major, with gradients")
     for i, shape in enumerate([(1, 3), (9, 2), (2, 2, 2, 4)]):
         add(f"random-shapes-{i}", 30 + i, "float32" if i % 2 == 0 else "float64", shape)
     return out

@@ -49,10 +49,13 @@ def cases() -> list[Case]:
     add("at-and-after-total", [99, 100, 101, 150, 1000], 1e-3, 1e-4, 10, 100,
         note="step >= total_steps gives min_lr: the cosine must not come back up")
     add("no-warmup", [0, 1, 25, 50, 99, 100], 2e-3, 2e-4, 0, 100, note="warmup_steps = 0: step 0 gives max_lr")
+    add("no-warmup-short", [0, 1, 2, 3], 1.0, 0.25, 0, 3, note="warmup_steps = 0 and 3 decay steps")
     add("min-lr-zero", range(0, 41, 2), 1.0, 0.0, 5, 40, note="decay to 0")
     add("min-equals-max", [0, 3, 6, 20, 60], 5e-4, 5e-4, 6, 50, note="min_lr == max_lr: flat after warmup")
     add("warmup-equals-total", [0, 4, 7, 8, 9, 20], 1e-3, 1e-5, 8, 8,
         note="no decay phase: linear up to step 7, min_lr from step 8 (no division by zero)")
+    add("warmup-equals-total-long", [0, 50, 99, 100, 101, 500], 3e-4, 0.0, 100, 100,
+        note="warmup_steps == total_steps: min_lr (here 0) from step 100 on, never max_lr")
     add("warmup-1", [0, 1, 2, 10], 1e-3, 1e-4, 1, 10, note="warmup of one step: only step 0 is warming up")
     add("decay-of-one-step", [3, 4, 5, 6], 1.0, 0.5, 4, 5, note="total - warmup = 1: step 4 gives max_lr, step 5 min_lr")
     add("midpoint", [55, 30, 80], 2.0, 1.0, 30, 80,

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.graders.dropout import run
-from tests.support import describe, reference, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "dropout"
 
@@ -29,7 +29,9 @@ CORRECT = {
         def dropout(x, p, training=True, generator=None):
             if not training:
                 return x.clone()
-            scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+            if p == 1:
+                return x * 0.0
+            scale = 1.0 / (1.0 - p)
             u = torch.empty(x.shape).uniform_(0, 1, generator=generator)
             mask = (u >= p).to(x.dtype)
             return x * (mask * scale)
@@ -121,6 +123,36 @@ BUGS = {
             keep = torch.rand(x.shape, generator=generator, dtype=x.dtype) >= p
             return x * keep / (1 - p)
     """,
+    "draws-before-eval-check": """
+        import torch
+        def dropout(x, p, training=True, generator=None):
+            keep = torch.rand(x.shape, generator=generator) >= p
+            if not training:
+                return x
+            if p == 1:
+                return torch.zeros_like(x)
+            return x * keep / (1 - p)
+    """,
+    "p-one-draws-first": """
+        import torch
+        def dropout(x, p, training=True, generator=None):
+            if not training:
+                return x
+            keep = torch.rand(x.shape, generator=generator) >= p
+            return x * keep / (1 - p) if p < 1 else torch.zeros_like(x)
+    """,
+    "scales-input-in-place": """
+        import torch
+        def dropout(x, p, training=True, generator=None):
+            if not training:
+                return x
+            if p == 1:
+                return torch.zeros_like(x)
+            keep = torch.rand(x.shape, generator=generator) >= p
+            with torch.no_grad():
+                x.mul_(keep).div_(1 - p)
+            return x.clone()
+    """,
     "p-one-divides-by-zero": """
         import torch
         def dropout(x, p, training=True, generator=None):
@@ -133,15 +165,15 @@ BUGS = {
 
 
 @pytest.mark.parametrize("name", CORRECT)
-def test_correct_variants_pass(grade_source, name):
-    verdict = grade_source(PROBLEM, CORRECT[name])
-    assert verdict.ok, describe(verdict)
+def test_correct_variants_pass_within_half_tolerance(grade_source, name):
+    assert_within_half_tolerance(grade_source(PROBLEM, CORRECT[name]))
 
 
 @pytest.mark.parametrize("name", BUGS)
 def test_bugs_fail(grade_source, name):
     verdict = grade_source(PROBLEM, BUGS[name])
-    assert verdict.status == "failed" and verdict.passed < verdict.total, describe(verdict)
+    assert verdict.status == ("modified_input" if name == "scales-input-in-place" else "failed"), describe(verdict)
+    assert_rejected(verdict)
 
 
 def test_failure_messages_name_the_mistake(grade_source):
@@ -153,6 +185,8 @@ def test_failure_messages_name_the_mistake(grade_source):
     assert "inverted dropout rescales" in messages("no-rescale")
     assert "eval mode" in messages("ignores-eval-mode")
     assert "mask differs from the stated rule" in messages("bernoulli-mask")
+    assert "drew from the generator although training=False" in messages("draws-before-eval-check")
+    assert "drew from the generator although p = 1" in messages("p-one-draws-first")
 
 
 def test_detached_output_is_reported(grade_source):
@@ -174,6 +208,7 @@ def test_reference_agrees_with_torch_dropout_on_every_case():
         ours = run(ref, "function", case, ["out"])
         x = torch.from_numpy(case.inputs["x"])
         p, training = case.inputs["p"], case.inputs["training"]
+        assert ours["draws"] == (0 if not training or p == 1 or x.numel() == 0 else 1), case.name
         torch.manual_seed(case.seed)
         lib = F.dropout(x, p, training)
         scale = 0.0 if p == 1 else 1 / (1 - p)

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
-from tests.support import describe, mutate, reference, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, mutate, reference, stored_cases
 
 PROBLEM = "focal-loss"
 
@@ -102,20 +102,21 @@ BUGS = {
     "normalised-by-positives": _bug("return loss.mean()", "return loss.sum() / targets.sum().clamp(min=1)"),
     "gamma-as-multiplier": _bug("(1 - p_t) ** gamma", "gamma * (1 - p_t)"),
     "softmax-instead-of-sigmoid": _bug("p = torch.sigmoid(logits)", "p = torch.softmax(logits, dim=-1)"),
+    "alpha-tested-for-truth": _bug("if alpha is not None:", "if alpha:"),
     "alpha-none-means-half": _bug("if alpha is not None:\n", "if True:\n            alpha = 0.5 if alpha is None else alpha\n"),
 }
 
 
 @pytest.mark.parametrize("name", CORRECT)
-def test_correct_variants_pass(grade_source, name):
-    verdict = grade_source(PROBLEM, CORRECT[name])
-    assert verdict.ok, describe(verdict)
+def test_correct_variants_pass_within_half_tolerance(grade_source, name):
+    assert_within_half_tolerance(grade_source(PROBLEM, CORRECT[name]))
 
 
 @pytest.mark.parametrize("name", BUGS)
 def test_bugs_fail(grade_source, name):
     verdict = grade_source(PROBLEM, BUGS[name])
-    assert verdict.status == "failed" and verdict.passed < verdict.total, describe(verdict)
+    assert verdict.status == "failed", describe(verdict)
+    assert_rejected(verdict)
 
 
 def torchvision_sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction="none"):

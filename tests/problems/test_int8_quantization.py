@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from drillcli.graders.int8_quantization import run
-from tests.support import describe, reference, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "int8-quantization"
 
@@ -93,6 +93,17 @@ def _absmax(x, dim):
 """
 
 BUGS = {
+    "divides-x-in-place": """
+        import torch
+        def quantize_int8(x, dim=None):
+            dims = None if dim is None else [d for d in range(x.dim()) if d != dim % x.dim()]
+            absmax = x.abs().amax() if dim is None else x.abs().amax(dim=dims, keepdim=True)
+            scale = torch.where(absmax > 0, absmax / 127, torch.ones_like(absmax))
+            x /= scale
+            return x.round().clamp(-127, 127).to(torch.int8), scale
+        def dequantize_int8(q, scale):
+            return q * scale
+    """,
     "divides-by-128": _QHEAD + """
 def quantize_int8(x, dim=None):
     m = _absmax(x, dim)
@@ -159,15 +170,15 @@ def quantize_int8(x, dim=None):
 
 
 @pytest.mark.parametrize("name", CORRECT)
-def test_correct_variants_pass(grade_source, name):
-    verdict = grade_source(PROBLEM, CORRECT[name])
-    assert verdict.ok, describe(verdict)
+def test_correct_variants_pass_within_half_tolerance(grade_source, name):
+    assert_within_half_tolerance(grade_source(PROBLEM, CORRECT[name]))
 
 
 @pytest.mark.parametrize("name", BUGS)
 def test_bugs_fail(grade_source, name):
     verdict = grade_source(PROBLEM, BUGS[name])
-    assert verdict.status == "failed" and verdict.passed < verdict.total, describe(verdict)
+    assert verdict.status == ("modified_input" if name == "divides-x-in-place" else "failed"), describe(verdict)
+    assert_rejected(verdict)
 
 
 def test_missing_dequantize_is_reported(grade_source):

@@ -9,7 +9,7 @@ import torch
 from torch.distributions import Independent, Normal, kl_divergence
 
 from drillcli.harness import build_inputs
-from tests.support import describe, mutate, reference, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, mutate, reference, stored_cases
 
 PROBLEM = "kl-gaussian"
 
@@ -20,7 +20,7 @@ CORRECT = {
             if mu_p is None:
                 return 0.5 * (logvar_q.exp() + mu_q ** 2 - 1 - logvar_q).sum(-1)
             d = logvar_q - logvar_p
-            return 0.5 * (d.exp() + (mu_q - mu_p).pow(2) / logvar_p.exp() - 1 - d).sum(dim=-1)
+            return 0.5 * (d.exp() + ((mu_q - mu_p) / (0.5 * logvar_p).exp()).pow(2) - 1 - d).sum(dim=-1)
     """,
     "std-based-float64": """
         import torch
@@ -30,7 +30,7 @@ CORRECT = {
             mp = torch.zeros_like(mq) if mu_p is None else mu_p.double()
             lp = torch.zeros_like(lq) if logvar_p is None else logvar_p.double()
             sq, sp = torch.exp(0.5 * lq), torch.exp(0.5 * lp)
-            kl = torch.log(sp / sq) + (sq ** 2 + (mq - mp) ** 2) / (2 * sp ** 2) - 0.5   # univariate closed form
+            kl = torch.log(sp / sq) + ((sq / sp) ** 2 + ((mq - mp) / sp) ** 2) / 2 - 0.5   # univariate closed form
             return kl.sum(-1).to(dt)
     """,
     "cross-entropy-minus-entropy": """
@@ -39,7 +39,7 @@ CORRECT = {
             if mu_p is None:
                 mu_p, logvar_p = torch.zeros_like(mu_q), torch.zeros_like(logvar_q)
             c = math.log(2 * math.pi)
-            cross = 0.5 * (c + logvar_p + torch.exp(logvar_q - logvar_p) + (mu_q - mu_p) ** 2 * torch.exp(-logvar_p))  # H(q, p)
+            cross = 0.5 * (c + logvar_p + torch.exp(logvar_q - logvar_p) + ((mu_q - mu_p) * torch.exp(-0.5 * logvar_p)) ** 2)  # H(q, p)
             entropy = 0.5 * (c + logvar_q + 1)                                                                         # H(q)
             return (cross - entropy).sum(dim=-1)
     """,
@@ -53,7 +53,7 @@ CORRECT = {
             total = torch.zeros(mu_q.shape[:-1], dtype=mu_q.dtype)
             for j in range(mu_q.shape[-1]):
                 lq, lp = logvar_q[..., j], logvar_p[..., j]
-                total = total + 0.5 * (torch.exp(lq - lp) + (mu_q[..., j] - mu_p[..., j]) ** 2 / torch.exp(lp) - 1 + lp - lq)
+                total = total + 0.5 * (torch.exp(lq - lp) + ((mu_q[..., j] - mu_p[..., j]) * torch.exp(-lp / 2)) ** 2 - 1 + lp - lq)
             return total
     """,
 }
@@ -64,7 +64,7 @@ _BASE = """
         if mu_p is None:
             mu_p, logvar_p = torch.zeros_like(mu_q), torch.zeros_like(logvar_q)
         var_ratio = torch.exp(logvar_q - logvar_p)
-        dist = (mu_q - mu_p) ** 2 / torch.exp(logvar_p)
+        dist = ((mu_q - mu_p) * torch.exp(-0.5 * logvar_p)) ** 2
         kl = 0.5 * (var_ratio + dist - 1 - (logvar_q - logvar_p))
         return kl.sum(dim=-1)
 """
@@ -76,16 +76,21 @@ def _bug(old: str, new: str) -> str:
 
 BUGS = {
     "reversed-direction": _bug(
-        "var_ratio = torch.exp(logvar_q - logvar_p)\n        dist = (mu_q - mu_p) ** 2 / torch.exp(logvar_p)\n"
+        "var_ratio = torch.exp(logvar_q - logvar_p)\n        dist = ((mu_q - mu_p) * torch.exp(-0.5 * logvar_p)) ** 2\n"
         "        kl = 0.5 * (var_ratio + dist - 1 - (logvar_q - logvar_p))",
-        "var_ratio = torch.exp(logvar_p - logvar_q)\n        dist = (mu_q - mu_p) ** 2 / torch.exp(logvar_q)\n"
+        "var_ratio = torch.exp(logvar_p - logvar_q)\n        dist = ((mu_q - mu_p) * torch.exp(-0.5 * logvar_q)) ** 2\n"
         "        kl = 0.5 * (var_ratio + dist - 1 - (logvar_p - logvar_q))"),
     "logvar-treated-as-log-std": _bug(
-        "var_ratio = torch.exp(logvar_q - logvar_p)\n        dist = (mu_q - mu_p) ** 2 / torch.exp(logvar_p)\n"
+        "var_ratio = torch.exp(logvar_q - logvar_p)\n        dist = ((mu_q - mu_p) * torch.exp(-0.5 * logvar_p)) ** 2\n"
         "        kl = 0.5 * (var_ratio + dist - 1 - (logvar_q - logvar_p))",
-        "var_ratio = torch.exp(2 * (logvar_q - logvar_p))\n        dist = (mu_q - mu_p) ** 2 / torch.exp(2 * logvar_p)\n"
+        "var_ratio = torch.exp(2 * (logvar_q - logvar_p))\n        dist = ((mu_q - mu_p) * torch.exp(-logvar_p)) ** 2\n"
         "        kl = 0.5 * (var_ratio + dist - 1) - (logvar_q - logvar_p)"),
-    "distance-over-var-q": _bug("dist = (mu_q - mu_p) ** 2 / torch.exp(logvar_p)", "dist = (mu_q - mu_p) ** 2 / torch.exp(logvar_q)"),
+    "distance-over-var-q": _bug("torch.exp(-0.5 * logvar_p)) ** 2", "torch.exp(-0.5 * logvar_q)) ** 2"),
+    "distance-divides-by-var-p": _bug("dist = ((mu_q - mu_p) * torch.exp(-0.5 * logvar_p)) ** 2",
+                                      "dist = (mu_q - mu_p) ** 2 / torch.exp(logvar_p)"),
+    "distance-times-inverse-var-p": _bug("dist = ((mu_q - mu_p) * torch.exp(-0.5 * logvar_p)) ** 2",
+                                         "dist = (mu_q - mu_p) ** 2 * torch.exp(-logvar_p)"),
+    "ratio-of-exps": _bug("var_ratio = torch.exp(logvar_q - logvar_p)", "var_ratio = torch.exp(logvar_q) / torch.exp(logvar_p)"),
     "missing-minus-one": _bug("kl = 0.5 * (var_ratio + dist - 1 - (logvar_q - logvar_p))",
                               "kl = 0.5 * (var_ratio + dist - (logvar_q - logvar_p))"),
     "missing-half": _bug("kl = 0.5 * (var_ratio", "kl = (var_ratio"),
@@ -97,15 +102,15 @@ BUGS = {
 
 
 @pytest.mark.parametrize("name", CORRECT)
-def test_correct_variants_pass(grade_source, name):
-    verdict = grade_source(PROBLEM, CORRECT[name])
-    assert verdict.ok, describe(verdict)
+def test_correct_variants_pass_within_half_tolerance(grade_source, name):
+    assert_within_half_tolerance(grade_source(PROBLEM, CORRECT[name]))
 
 
 @pytest.mark.parametrize("name", BUGS)
 def test_bugs_fail(grade_source, name):
     verdict = grade_source(PROBLEM, BUGS[name])
-    assert verdict.status == "failed" and verdict.passed < verdict.total, describe(verdict)
+    assert verdict.status == "failed", describe(verdict)
+    assert_rejected(verdict)
 
 
 def test_reference_matches_torch_distributions_on_every_case():

@@ -10,7 +10,7 @@ import torch
 
 from drillcli.graders.loss_scaler import run
 from drillcli.harness import to_user
-from tests.support import describe, reference, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "loss-scaler"
 NAMES = ["scaled_losses", "taken", "scales", "grads"]
@@ -195,15 +195,21 @@ BUGS = {
 
 
 @pytest.mark.parametrize("name", CORRECT)
-def test_correct_variants_pass(grade_source, name):
-    verdict = grade_source(PROBLEM, CORRECT[name])
-    assert verdict.ok, describe(verdict)
+def test_correct_variants_pass_within_half_tolerance(grade_source, name):
+    assert_within_half_tolerance(grade_source(PROBLEM, CORRECT[name]))
 
 
 @pytest.mark.parametrize("name", BUGS)
 def test_bugs_fail(grade_source, name):
     verdict = grade_source(PROBLEM, BUGS[name])
-    assert verdict.status == "failed" and verdict.passed < verdict.total, describe(verdict)
+    assert verdict.status == "failed", describe(verdict)
+    assert_rejected(verdict)
+
+
+def test_the_earliest_differing_step_is_reported(grade_source):
+    verdict = grade_source(PROBLEM, BUGS["steps-despite-overflow"])
+    case = {c.name: c for c in verdict.cases}["readable-inf-then-growth"]
+    assert case.message.startswith("step 1 is the first that differs: taken at step 1"), describe(verdict)
 
 
 class _CountingSGD(torch.optim.SGD):

@@ -9,7 +9,7 @@ import torch
 
 from drillcli.graders.softmax import run
 from drillcli.solutions import softmax as ref
-from tests.support import describe, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, stored_cases
 
 PROBLEM = "softmax"
 
@@ -156,15 +156,15 @@ NO_KEEPDIMS = """
 
 
 @pytest.mark.parametrize("name", CORRECT)
-def test_correct_variants_pass(grade_source, name):
-    verdict = grade_source(PROBLEM, CORRECT[name])
-    assert verdict.ok, describe(verdict)
+def test_correct_variants_pass_within_half_tolerance(grade_source, name):
+    assert_within_half_tolerance(grade_source(PROBLEM, CORRECT[name]))
 
 
 @pytest.mark.parametrize("name", BUGS)
 def test_bugs_fail(grade_source, name):
     verdict = grade_source(PROBLEM, BUGS[name])
-    assert verdict.status == "failed" and verdict.passed < verdict.total, describe(verdict)
+    assert verdict.status == ("modified_input" if name == "modifies-x-in-place" else "failed"), describe(verdict)
+    assert_rejected(verdict)
 
 
 def test_missing_keepdims_fails_with_wrong_values_on_square_inputs(grade_source):
@@ -197,4 +197,3 @@ def test_reference_matches_scipy_and_torch_on_every_case():
         t = torch.from_numpy(np.ascontiguousarray(x))
         np.testing.assert_allclose(got["probs"], torch.softmax(t, dim=axis).numpy(), err_msg=case.name, **tol)
         np.testing.assert_allclose(got["log_probs"], torch.log_softmax(t, dim=axis).numpy(), err_msg=case.name, **tol)
-        np.testing.assert_array_equal(got["x_after"], np.stack([x, x]), err_msg=case.name)

@@ -9,7 +9,7 @@ import torch
 
 from drillcli.graders import top_k_sampling as grader
 from drillcli.harness import build_inputs
-from tests.support import describe, reference, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "top-k-sampling"
 
@@ -113,19 +113,33 @@ BUGS = {
     "samples-from-unfiltered-softmax": _src("""kth = torch.topk(logits, k, dim=-1).values[:, -1:]
     probs = torch.softmax(logits.masked_fill(logits < kth, float('-inf')), -1)
     samples = torch.multinomial(torch.softmax(logits, -1), num_samples, replacement=True, generator=generator)"""),
+    "no-clamp-of-k": _src(f"""kth = torch.topk(logits, k, dim=-1).values[:, -1:]
+    probs = torch.softmax(logits.masked_fill(logits < kth, float('-inf')), -1)
+    {_SAMPLE}""").replace("    k = min(k, V)\n", ""),
+    "masks-logits-in-place": _src(f"""kth = torch.topk(logits, k, dim=-1).values[:, -1:]
+    logits[logits < kth] = float('-inf')
+    probs = torch.softmax(logits, -1)
+    {_SAMPLE}"""),
+    "private-generator-seeded-from-given": _src("""kth = torch.topk(logits, k, dim=-1).values[:, -1:]
+    probs = torch.softmax(logits.masked_fill(logits < kth, float('-inf')), -1)
+    private = torch.Generator().manual_seed(int(torch.randint(2**62, (1,), generator=generator)))
+    samples = torch.multinomial(probs, num_samples, replacement=True, generator=private)"""),
 }
+
+
+EXPECTED_STATUS = {"ignores-the-generator": "forbidden", "private-generator-seeded-from-given": "forbidden", "no-clamp-of-k": "error", "masks-logits-in-place": "modified_input"}
 
 
 @pytest.mark.parametrize("name", CORRECT)
 def test_correct_variants_pass(grade_source, name):
-    verdict = grade_source(PROBLEM, CORRECT[name])
-    assert verdict.ok, describe(verdict)
+    assert_within_half_tolerance(grade_source(PROBLEM, CORRECT[name]))
 
 
 @pytest.mark.parametrize("name", BUGS)
 def test_bugs_fail(grade_source, name):
     verdict = grade_source(PROBLEM, BUGS[name])
-    assert verdict.status == "failed" and verdict.passed < verdict.total, describe(verdict)
+    assert verdict.status == EXPECTED_STATUS.get(name, "failed"), describe(verdict)
+    assert_rejected(verdict)
 
 
 def _independent_probs(logits: np.ndarray, k: int) -> np.ndarray:
