@@ -144,7 +144,7 @@ def test_kv_projection_of_full_width_is_rejected(grade_source):
     source = forward().replace("nn.Linear(d_model, num_kv_heads * self.hd, bias=bias)",
                                "nn.Linear(d_model, d_model, bias=bias)")
     verdict = grade_source(PROBLEM, source)
-    assert verdict.status == "error" and verdict.passed < verdict.total, describe(verdict)
+    assert verdict.status == "wrong_return" and verdict.passed < verdict.total, describe(verdict)
     assert "size mismatch for W_k.weight" in verdict.first_failure().message, describe(verdict)
 
 

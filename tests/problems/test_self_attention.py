@@ -143,8 +143,8 @@ BUGS = {
 
 # bugs that break the structure of some cases rather than only their values
 STRUCTURAL = {
-    # the gradient check then feeds a (.., d_model) upstream to a (.., d_head) output: an exception
-    "forgot-output-projection": ("error", HEADER + """
+    # a (.., d_head) output where (.., d_model) is expected: reported as its shape
+    "forgot-output-projection": ("failed", HEADER + """
     def forward(self, x, mask=None):
         q, k, v = self.W_q(x), self.W_k(x), self.W_v(x)
         s = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)
