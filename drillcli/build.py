@@ -2,7 +2,7 @@
 check that the stored fixtures still match what the reference produces.
 
 Expected outputs come from running `solutions/<id>.py` through the same harness that
-drives user code. Problems whose grader sets REFERENCE_DTYPE = "float64" compute the
+drives user code; the grader's near misses (NEAR_MISSES) are run the same way. Problems whose grader sets REFERENCE_DTYPE = "float64" compute the
 expected values of float32 cases in float64 and round them once, so the fixture holds
 the best float32 answer rather than one float32 formulation's rounding.
 """
@@ -47,15 +47,33 @@ def _run(entry: Any, spec: Spec, grader: Any, case: Case) -> tuple[dict[str, np.
     return arrays, types
 
 
+def _outputs(entry: Any, spec: Spec, grader: Any, case: Case) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """What `entry` gives on the case, through the grader's harness (float64 truth if asked)."""
+    outputs, types = _run(entry, spec, grader, case)
+    if getattr(grader, "REFERENCE_DTYPE", None) == "float64" and case.dtype == "float32":
+        precise, _ = _run(entry, spec, grader, _upcast(case))
+        outputs = {k: precise[k].astype(v.dtype) for k, v in outputs.items()}
+    return outputs, types
+
+
+def _differs(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
+    return a.keys() != b.keys() or any(a[k].shape != b[k].shape or not np.array_equal(a[k], b[k], equal_nan=True)
+                                       for k in a)
+
+
 def build_cases(spec: Spec) -> list[Case]:
-    """Every case of the problem with expected outputs from the reference solution."""
+    """Every case of the problem with expected outputs from the reference solution, and the
+    outputs of each of the grader's NEAR_MISSES (another convention, run the same way) on
+    the cases where they differ from the expected ones."""
     grader, entry = _grader(spec), reference_entry(spec)
+    near_misses = getattr(grader, "NEAR_MISSES", {})
     cases = grader.cases()
     for case in cases:
-        case.outputs, case.out_types = _run(entry, spec, grader, case)
-        if getattr(grader, "REFERENCE_DTYPE", None) == "float64" and case.dtype == "float32":
-            precise, _ = _run(entry, spec, grader, _upcast(case))
-            case.outputs = {k: precise[k].astype(v.dtype) for k, v in case.outputs.items()}
+        case.outputs, case.out_types = _outputs(entry, spec, grader, case)
+        for variant, (_, implementation) in near_misses.items():
+            outputs, _ = _outputs(implementation, spec, grader, case)
+            if _differs(outputs, case.outputs):
+                case.near[variant] = outputs
     return cases
 
 

@@ -90,7 +90,8 @@ def check_all(specs: list[Spec], catalog: Catalog, jobs: int | None = None) -> I
 
 
 def differences(spec: Spec, stored: list[Case], fresh: list[Case]) -> list[str]:
-    """What a fresh build changed in the stored cases; empty when in sync."""
+    """What a fresh build changed in the stored cases (expected outputs and near misses'
+    outputs included); empty when in sync."""
     problems = []
     if [c.name for c in stored] != [c.name for c in fresh]:
         return [f"{spec.id}: case list changed; rebuild with `drill build-fixtures {spec.id}`"]
@@ -99,9 +100,19 @@ def differences(spec: Spec, stored: list[Case], fresh: list[Case]) -> list[str]:
             a, b = old.inputs.get(key), new.inputs.get(key)
             if not np.array_equal(np.asarray(a), np.asarray(b)):
                 problems.append(f"{spec.id}/{old.name}: input {key} differs")
-        for key in set(old.outputs) | set(new.outputs):
-            a, b = old.outputs.get(key), new.outputs.get(key)
-            if a is None or b is None or a.shape != b.shape or a.dtype != b.dtype or not np.allclose(
-                    a, b, rtol=1e-6, atol=1e-9, equal_nan=True):
-                problems.append(f"{spec.id}/{old.name}: expected output {key} differs")
+        problems += [f"{spec.id}/{old.name}: expected output {key} differs" for key in _changed(old.outputs, new.outputs)]
+        for variant in sorted(set(old.near) | set(new.near)):
+            changed = _changed(old.near.get(variant, {}), new.near.get(variant, {}))
+            problems += [f"{spec.id}/{old.name}: near miss {variant}: output {key} differs" for key in changed]
     return problems
+
+
+def _changed(old: dict[str, np.ndarray], new: dict[str, np.ndarray]) -> list[str]:
+    """Names of the outputs that are not in both or differ beyond rounding."""
+    changed = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a is None or b is None or a.shape != b.shape or a.dtype != b.dtype or not np.allclose(
+                a, b, rtol=1e-6, atol=1e-9, equal_nan=True):
+            changed.append(key)
+    return changed

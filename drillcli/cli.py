@@ -7,6 +7,7 @@ Nothing imported at module level pulls in torch or numpy, so `drill --help` and
 from __future__ import annotations
 
 import json
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -23,6 +24,13 @@ USAGE_ERROR = 2
 NOT_RECORDED = 3     # a verdict was shown but the database could not record it
 INTERRUPTED = 130
 MAINTAINER = "Maintainer"
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    json = "json"
+
+
 PRACTICE = "Practice"
 PROGRESS = "Progress"
 
@@ -139,12 +147,28 @@ def start(
     """Copy the problem's stub to your workspace, show the prompt and start the timer."""
     from drillcli.practice import start as open_attempt
 
-    spec = _spec(problem)
+    spec, store = _spec(problem), _store()
+    _offer_to_abandon_stale(store, spec)
     try:
-        started = open_attempt(_store(), spec, fresh=fresh)
+        started = open_attempt(store, spec, fresh=fresh)
     except WorkspaceError as exc:
         raise fail(str(exc)) from None
     _show_started(spec, started, edit)
+
+
+def _offer_to_abandon_stale(store, spec: Spec) -> None:
+    """An attempt left open far beyond its target: abandon it (the schedule is not touched)
+    and time a new one, or go on with it."""
+    from drillcli import clock
+    from drillcli.practice import abandon, is_stale
+
+    current = store.open_attempt(spec.id)
+    if current is None or not is_stale(current):
+        return
+    started = clock.relative(current.started_at, clock.timestamp())
+    if typer.confirm(f"Your attempt at {spec.id} from {started} is still open. Abandon it (the review schedule is "
+                     f"not touched) and start the timer again? Your file is kept either way.", default=True):
+        abandon(store, current)
 
 
 def _show_started(spec: Spec, started, edit: bool) -> None:
@@ -243,54 +267,85 @@ def watch(
     run_watch(store, spec, path, poll=poll, console=_console())
 
 
+CURRENT = "Problem id, unique prefix or alias; default: the one last started."
+
+
+def _current_spec(store, problem: Optional[str]) -> Spec:
+    """The problem named, else the one last started."""
+    if problem is None:
+        problem = store.current_problem()
+        if problem is None:
+            raise fail("nothing started yet: name a problem (see `drill list`).")
+    return _spec(problem)
+
+
+def declined(what: str) -> typer.Exit:
+    """A confirmation answered no: say what was not done; that is no error."""
+    _console().print(f"{what}.")
+    return typer.Exit(0)
+
+
 @app.command(rich_help_panel=PRACTICE)
-def hint(problem: str = typer.Argument(..., help="Problem id, unique prefix or alias.")) -> None:
-    """Reveal the next hint (recorded: one hint rates the attempt Hard, two Again)."""
-    from drillcli.practice import reveal_hint
+def hint(
+    problem: Optional[str] = typer.Argument(None, help=CURRENT),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Reveal the next hint (recorded: one hint rates the attempt at most Hard, two Again)."""
+    from drillcli.practice import HINT_COST, reveal_hint
     from drillcli.render import hints_view
 
-    spec = _spec(problem)
-    shown, new = reveal_hint(_store(), spec)
+    store = _store()
+    spec = _current_spec(store, problem)
+    attempt = store.open_attempt(spec.id)
+    first = attempt is None or attempt.hints_used == 0
+    if first and not yes and not typer.confirm(f"{HINT_COST} Reveal a hint for {spec.id}?", default=True):
+        raise declined("No hint revealed; the attempt is unchanged")
+    shown, new = reveal_hint(store, spec)
     _console().print(hints_view(spec, shown, new))
 
 
 @app.command(rich_help_panel=PRACTICE)
 def solution(
-    problem: str = typer.Argument(..., help="Problem id, unique prefix or alias."),
+    problem: Optional[str] = typer.Argument(None, help=CURRENT),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
-    """Show the reference solution (counts as seen: the attempt is rated Again)."""
-    from drillcli.render import code_view
+    """Show the reference solution (during an attempt it counts as seen: rated Again)."""
+    from drillcli.render import code_view, print_paged
 
-    spec = _spec(problem)
-    _confirm_reveal(spec, yes)
-    _console().print(code_view(Catalog().solution_path(spec), f"reference solution: {spec.id}"))
+    store = _store()
+    spec = _current_spec(store, problem)
+    _confirm_reveal(store, spec, yes)
+    print_paged(_console(), code_view(Catalog().solution_path(spec), f"reference solution: {spec.id}"))
 
 
 @app.command(rich_help_panel=PRACTICE)
 def diff(
-    problem: str = typer.Argument(..., help="Problem id, unique prefix or alias."),
+    problem: Optional[str] = typer.Argument(None, help=CURRENT),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Show your file against the reference solution (counts as seen, like `drill solution`)."""
     from drillcli.render import diff_view, print_paged
 
-    spec = _spec(problem)
+    store = _store()
+    spec = _current_spec(store, problem)
     mine = paths.workspace_file(spec.id)
     if not mine.is_file():
         raise fail(f"no file at {mine}: run `drill start {spec.id}` first")
-    _confirm_reveal(spec, yes)
+    _confirm_reveal(store, spec, yes)
     print_paged(_console(), diff_view(mine, Catalog().solution_path(spec)))
 
 
-def _confirm_reveal(spec: Spec, yes: bool) -> None:
-    """Ask before revealing the reference; a yes is recorded as solution seen."""
+def _confirm_reveal(store, spec: Spec, yes: bool) -> None:
+    """During an attempt, ask before revealing the reference and record it as seen; with
+    none in progress (solved, or never started) reading it costs nothing and opens nothing."""
     from drillcli.practice import reveal_solution
 
-    if not yes and not typer.confirm(f"Reveal the reference for {spec.id}? The attempt will count as "
+    if store.open_attempt(spec.id) is None:
+        return
+    if not yes and not typer.confirm(f"Reveal the reference for {spec.id}? The attempt in progress will count as "
                                      f"solution seen (rated Again).", default=False):
-        raise typer.Exit(1)
-    reveal_solution(_store(), spec)
+        raise declined("Nothing revealed; the attempt is unchanged")
+    reveal_solution(store, spec)
 
 
 @app.command(rich_help_panel=PRACTICE)
@@ -298,6 +353,7 @@ def review(
     list_only: bool = typer.Option(False, "--list", help="Show what is due and when; start nothing."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Recompute every card from the stored review "
                                  "signals with the current rating mapping."),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="At most this many problems."),
 ) -> None:
     """Review the problems that are due, most overdue first: rewrite each from a fresh stub."""
     store = _store()
@@ -306,7 +362,9 @@ def review(
 
         cards = rebuild_cards(store.reviews())
         store.replace_cards(cards)
-        _console().print(f"rebuilt {len(cards)} card(s) from {len(store.reviews())} review(s).")
+        from drillcli.render import plural
+
+        _console().print(f"rebuilt {plural(len(cards), 'card')} from {plural(len(store.reviews()), 'review')}.")
         return
     if list_only:
         from drillcli.render import schedule_table
@@ -319,7 +377,7 @@ def review(
     with WorkerProcess() as worker:
         worker.start()   # torch imports while the user reads the first prompt
         try:
-            _catalog_call(Session(store, Catalog(), _console(), worker=worker).run)
+            _catalog_call(Session(store, Catalog(), _console(), worker=worker, limit=limit).run)
         except WorkspaceError as exc:
             raise fail(str(exc)) from None
 
@@ -358,15 +416,14 @@ def stats(problem: Optional[str] = typer.Argument(None, help="One problem's hist
 
 @app.command(rich_help_panel=PROGRESS)
 def export(
-    fmt: str = typer.Option("json", "--format", help="csv (one row per grade) or json (attempts, grades, reviews)."),
+    fmt: ExportFormat = typer.Option("json", "--format", help="csv (one row per grade) or json (attempts, grades, "
+                                     "reviews)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of standard output."),
 ) -> None:
     """Write the whole history as CSV or JSON."""
-    from drillcli.export import FORMATS, render
+    from drillcli.export import render
 
-    if fmt not in FORMATS:
-        raise fail(f"unknown format '{fmt}': use {' or '.join(FORMATS)}")
-    text = render(_store(), fmt)
+    text = render(_store(), fmt.value)
     if output is None:
         typer.echo(text, nl=False)
         return
@@ -379,19 +436,21 @@ def export(
 
 @app.command(rich_help_panel=PROGRESS)
 def reset(
-    problem: str = typer.Argument(..., help="Problem id, unique prefix or alias."),
+    problem: Optional[str] = typer.Argument(None, help=CURRENT),
     history: bool = typer.Option(False, "--history", help="Also delete its attempts, grades, reviews and card."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Clear a problem's workspace file (backed up first); with --history, forget its attempts."""
     from drillcli.practice import reset as reset_problem
 
-    spec = _spec(problem)
+    from drillcli.render import plural
+
     store = _store()
+    spec = _current_spec(store, problem)
     if history and not yes and not typer.confirm(
-            f"Delete all {len(store.attempts(spec.id))} attempt(s) at {spec.id} and its review schedule?",
+            f"Delete all {plural(len(store.attempts(spec.id)), 'attempt')} at {spec.id} and its review schedule?",
             default=False):
-        raise typer.Exit(1)
+        raise declined("Nothing deleted")
     try:
         moved = reset_problem(store, spec, history)
     except WorkspaceError as exc:

@@ -11,7 +11,6 @@ from dataclasses import asdict
 from drillcli import clock
 from drillcli.store import Store
 
-FORMATS = ("csv", "json")
 CSV_COLUMNS = ("problem", "attempt_id", "attempt_started", "graded_at", "elapsed_s", "passed_cases",
                "total_cases", "status", "hints_used", "solution_seen", "code_hash")
 

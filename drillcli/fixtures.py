@@ -5,6 +5,8 @@ Layout of `graders/fixtures/<id>.npz`:
                        name, seed, dtype, input kinds, constructor args and flags
     <i>/in/<name>      input arrays of case i
     <i>/out/<name>     expected output arrays of case i
+    <i>/near/<v>/<name>  outputs of the grader's near miss <v> (another convention) on case i,
+                       stored only where they differ from the expected outputs
 
 Each case is self-contained: its inputs, its expected outputs, the seed and dtype it
 was generated with. Only numpy is needed to read one.
@@ -38,6 +40,7 @@ class Case:
     grad: tuple[str, ...] = ()                            # inputs whose gradients are outputs (grad_<name>)
     timed: bool = False                                   # a scaling case: timed against the reference
     note: str = ""                                        # what the case is for, shown on failure
+    near: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # near miss -> its outputs here
 
     def shapes(self) -> str:
         """Short description of the user-visible inputs, e.g. 'q(2,4,8) k(2,4,8) mask'."""
@@ -58,6 +61,7 @@ class Case:
             "noncontig": list(self.noncontig), "grad": list(self.grad), "timed": self.timed,
             "note": self.note, "kinds": self.kinds, "outputs": list(self.outputs), "out_types": self.out_types,
             "values": {k: v for k, v in self.inputs.items() if self.kinds[k] == VALUE},
+            "near": {v: list(outs) for v, outs in self.near.items()},
         }
 
 
@@ -73,6 +77,9 @@ def save_cases(path: Path, problem_id: str, cases: list[Case], compress: bool = 
                 arrays[f"{i}/in/{name}"] = np.asarray(value)
         for name, value in case.outputs.items():
             arrays[f"{i}/out/{name}"] = np.asarray(value)
+        for variant, outs in case.near.items():
+            for name, value in outs.items():
+                arrays[f"{i}/near/{variant}/{name}"] = np.asarray(value)
     meta = {"problem": problem_id, "format": 1, "cases": [c.meta() for c in cases]}
     arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     buf = io.BytesIO()
@@ -90,10 +97,12 @@ def load_cases(path: Path, with_outputs: bool = True) -> list[Case]:
             for name, kind in m["kinds"].items():
                 inputs[name] = m["values"][name] if kind == VALUE else data[f"{i}/in/{name}"]
             outputs = {n: data[f"{i}/out/{n}"] for n in m["outputs"]} if with_outputs else {}
+            near = {v: {n: data[f"{i}/near/{v}/{n}"] for n in outs} for v, outs in m.get("near", {}).items()} \
+                if with_outputs else {}
             cases.append(Case(
                 name=m["name"], inputs=inputs, kinds=m["kinds"], outputs=outputs, seed=m["seed"],
                 dtype=m["dtype"], init=m["init"], noncontig=tuple(m["noncontig"]),
-                grad=tuple(m["grad"]), timed=m["timed"], note=m["note"], out_types=m["out_types"],
+                grad=tuple(m["grad"]), timed=m["timed"], note=m["note"], out_types=m["out_types"], near=near,
             ))
     return cases
 

@@ -50,13 +50,27 @@ def start(store: Store, spec: Spec, fresh: bool = False, mode: str = "start") ->
         store.set_current(spec.id)
         return Started(path, current.id, moved, kept, resumed=True)
     if current is not None:
-        store.close_attempt(current.id, "abandoned", now)
+        abandon(store, current)
     attempt_id = store.start_attempt(spec.id, workspace.code_hash(path), now, mode)
     return Started(path, attempt_id, moved, kept, resumed=False)
 
 
-def attempt_for_reveal(store: Store, spec: Spec) -> Attempt:
-    """The attempt a hint or the solution counts against: the one in progress, or a new one."""
+STALE_AFTER_S = 24 * 3600   # an attempt open this long was left behind, not worked on
+HINT_COST = "One hint rates this attempt at most Hard; two or more rate it Again."
+
+
+def is_stale(attempt: Attempt, now: float | None = None) -> bool:
+    """Open far beyond any target: shown as stale, and the next start offers to abandon it."""
+    return attempt.is_open and (now if now is not None else clock.timestamp()) - attempt.started_at > STALE_AFTER_S
+
+
+def abandon(store: Store, attempt: Attempt) -> None:
+    """Close an attempt without a review: the schedule is not touched."""
+    store.close_attempt(attempt.id, "abandoned", clock.timestamp())
+
+
+def attempt_for_hint(store: Store, spec: Spec) -> Attempt:
+    """The attempt a hint counts against: the one in progress, or a new one."""
     attempt = store.open_attempt(spec.id)
     if attempt is None:
         path = paths.workspace_file(spec.id)
@@ -69,16 +83,21 @@ def attempt_for_reveal(store: Store, spec: Spec) -> Attempt:
 
 def reveal_hint(store: Store, spec: Spec) -> tuple[list[str], bool]:
     """Record one more hint; returns the hints revealed so far and whether a new one was."""
-    attempt = attempt_for_reveal(store, spec)
+    attempt = attempt_for_hint(store, spec)
     if attempt.hints_used >= len(spec.hints):
         return list(spec.hints[:attempt.hints_used]), False
     count = store.add_hint(attempt.id)
     return list(spec.hints[:count]), True
 
 
-def reveal_solution(store: Store, spec: Spec) -> None:
-    """Count the reference solution as seen for the attempt (it will be rated Again)."""
-    store.mark_solution_seen(attempt_for_reveal(store, spec).id)
+def reveal_solution(store: Store, spec: Spec) -> Attempt | None:
+    """Count the reference as seen by the attempt in progress (rated Again), and return it.
+    With no attempt in progress (solved, or never started) reading it costs nothing and
+    opens nothing."""
+    attempt = store.open_attempt(spec.id)
+    if attempt is not None:
+        store.mark_solution_seen(attempt.id)
+    return attempt
 
 
 def record_verdict(store: Store, spec: Spec, verdict: Verdict, path: Path, close_on_pass: bool = True) -> Graded:
@@ -137,7 +156,7 @@ def reset(store: Store, spec: Spec, history: bool) -> Path | None:
     else:
         current = store.open_attempt(spec.id)
         if current is not None:
-            store.close_attempt(current.id, "abandoned", clock.timestamp())
+            abandon(store, current)
     return moved
 
 

@@ -132,7 +132,10 @@ def _failure_panel(verdict: Verdict) -> Panel | None:
     first = verdict.first_failure()
     if first is None:
         return None
-    return Panel(_case_body(first), title=f"[red]failure: {first.name}[/]", title_align="left", border_style="red")
+    body = _case_body(first)
+    if verdict.near_miss:   # what explains every failing case comes before the one case shown
+        body = Text(verdict.near_miss + "\n", style="bold yellow").append_text(body)
+    return Panel(body, title=f"[red]failure: {first.name}[/]", title_align="left", border_style="red")
 
 
 def _other_failures(verdict: Verdict) -> Group | None:
@@ -206,6 +209,7 @@ def verdict_document(verdict: Verdict, elapsed_s: float | None) -> dict[str, Any
         "ok": verdict.ok,
         "explanation": verdict.explanation,
         "message": verdict.message,
+        "near_miss": verdict.near_miss,
         "score": {"passed": verdict.passed, "total": verdict.total,
                   "fraction": verdict.passed / verdict.total if verdict.total else 0.0},
         "elapsed_s": elapsed_s,
@@ -222,7 +226,13 @@ RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 RATING_STYLE = {1: "red", 2: "yellow", 3: "green", 4: "bold green"}
 
 
-def started_lines(spec: Spec, started: Started) -> list[str]:
+def plural(n: int, word: str) -> str:
+    """'1 hint', '2 hints', '0 hints'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def started_lines(spec: Spec, started: Started, in_review: bool = False) -> list[str]:
+    """What `drill start` (or a review, where Enter grades) tells the user to do next."""
     lines = []
     if started.backup is not None:
         lines.append(f"[yellow]your previous file was backed up to[/] {started.backup}")
@@ -230,8 +240,8 @@ def started_lines(spec: Spec, started: Started) -> list[str]:
         lines.append(f"[yellow]kept your edited file[/] {started.path} (`--fresh` backs it up and starts over)")
     if started.resumed:
         lines.append("[dim]the attempt in progress goes on; its timer kept running[/]")
-    lines.append(f"Edit [bold]{started.path}[/], then run [bold]drill grade[/] (or [bold]drill watch[/]).  "
-                 f"Target: {spec.target_minutes:g} min.")
+    then = "press [bold]Enter[/] here to grade" if in_review else "run [bold]drill grade[/] (or [bold]drill watch[/])"
+    lines.append(f"Edit [bold]{started.path}[/], then {then}.  Target: {spec.target_minutes:g} min.")
     return lines
 
 
@@ -302,18 +312,25 @@ def status_view(attempt: Attempt | None, due: list[CardRow], upcoming: tuple[str
     """Plain `drill`: where the user stands and the next command to type."""
     parts: list = []
     now = clock.timestamp()
+    from drillcli.practice import is_stale
+
+    if attempt is not None and is_stale(attempt, now):
+        parts.append(Text(f"stale: {attempt.problem}, started {clock.relative(attempt.started_at, now)} and still "
+                          f"open; `drill start {attempt.problem}` offers to abandon it", style="yellow"))
+        attempt = None
     if attempt is not None:
         line = Text(f"in progress: {attempt.problem}  ")
         line.append_text(timer_text(now - attempt.started_at, targets.get(attempt.problem, 0.0)))
         if attempt.status:
             line.append(f"  ·  last grade {attempt.passed_cases}/{attempt.total_cases} ({attempt.status})", style="dim")
         if attempt.hints_used or attempt.solution_seen:
-            line.append(f"  ·  {attempt.hints_used} hint(s)" + (", solution seen" if attempt.solution_seen else ""),
+            line.append(f"  ·  {plural(attempt.hints_used, 'hint')}" + (", solution seen" if attempt.solution_seen else ""),
                         style="dim")
         parts.append(line)
     if due:
         names = ", ".join(c.problem for c in due[:8]) + (" ..." if len(due) > 8 else "")
-        parts.append(Text(f"due today: {len(due)} ({names})", style="bold"))
+        minutes = sum(targets.get(c.problem, 0.0) for c in due) / 60
+        parts.append(Text(f"due today: {plural(len(due), 'problem')}, about {minutes:.0f} min ({names})", style="bold"))
     else:
         parts.append(Text("nothing due today", style="dim"))
     parts.append(Text("next: ", style="bold").append(_next_command(attempt, due, upcoming), style="bold cyan"))

@@ -1,9 +1,14 @@
 """`drill review`: a session over the problems that are due, most overdue first.
 
 For each: the old file is backed up and a fresh stub written, the timer runs, the user
-grades (as often as needed), and the attempt's review updates the schedule. A passed
-problem first asks its follow-up concept questions, shows the reference answers and
-takes a self-rating (which can lower the rating, never raise it).
+grades with Enter (as often as needed), and the attempt's review updates the schedule.
+A passed problem first asks its follow-up concept questions, shows the reference answers
+and takes a self-rating (which can lower the rating, never raise it).
+
+An attempt in progress is resumed, never thrown away: its file and its clock are kept,
+and one that already passed (the session was quit during its follow-ups) goes straight
+to them. An attempt closed elsewhere (`drill grade` in another terminal) is noticed and
+not rated again: one closed attempt, one review.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from rich.text import Text
 
 from drillcli import clock, practice
 from drillcli.catalog import Catalog
-from drillcli.render import RATING_NAMES, hints_view, prompt, review_line, started_lines, timer_text, verdict_view
+from drillcli.render import (RATING_NAMES, hints_view, plural, prompt, review_line, started_lines, timer_text,
+                             verdict_view)
 from drillcli.spec import Spec
-from drillcli.store import Store
+from drillcli.store import GradeRecord, Store
 
 if TYPE_CHECKING:
     from drillcli.verdict import Verdict
@@ -44,6 +50,7 @@ class Session:
     console: Console
     ask: Callable[..., str] = typer.prompt
     worker: WorkerProcess | None = None    # a warm grading server shared by the session's grades
+    limit: int | None = None               # at most this many problems this session
 
     def run(self) -> None:
         known = set(self.catalog.ids)
@@ -51,12 +58,15 @@ class Session:
         if not due:
             self._nothing_due()
             return
-        self.console.print(f"[bold]{len(due)} problem(s) due[/]: {', '.join(c.problem for c in due)}")
+        if self.limit is not None and len(due) > self.limit:
+            self.console.print(f"{len(due)} are due; this session takes the {self.limit} most overdue.")
+            due = due[:self.limit]
+        self.console.print(f"[bold]{plural(len(due), 'problem')} due[/]: {', '.join(c.problem for c in due)}")
         for i, card in enumerate(due, 1):
             spec = self.catalog.spec(card.problem)
             if self.drill(spec, f"{i}/{len(due)}") == "quit":
-                self.console.print("Stopped. The attempt in progress stays open: `drill grade` still records it, "
-                                   "`drill review` starts again with what is left.")
+                self.console.print("Stopped. The attempt in progress stays open: `drill review` resumes it with "
+                                   "its file and its clock.")
                 return
         self.console.print("[bold green]Session done.[/] `drill stats` shows where you stand.")
 
@@ -71,32 +81,61 @@ class Session:
                                "`drill next` starts one.")
 
     def drill(self, spec: Spec, position: str) -> str:
-        """One problem, from a fresh stub to its review; returns 'done', 'skip' or 'quit'."""
-        started = practice.start(self.store, spec, fresh=True, mode="review")
+        """One problem, from a fresh stub (or the attempt in progress) to its review;
+        returns 'done', 'skip' or 'quit'."""
         self.console.rule(f"review {position}: {spec.id}")
+        current = self.store.open_attempt(spec.id)
+        passed = self.store.passing_grade(current.id) if current is not None else None
+        if current is not None and passed is not None:
+            self.console.print(f"{spec.id} already passed in this attempt: its follow-up questions.")
+            return self._close_passed(spec, current.id, passed)
+        started = practice.start(self.store, spec, fresh=current is None, mode="review")
         self.console.print(prompt(spec))
-        for line in started_lines(spec, started):
+        for line in started_lines(spec, started, in_review=True):
             self.console.print(line)
         while True:
             choice = self.ask(self._timer_prompt(started.attempt_id, spec), default="", show_default=False)
             choice = choice.strip().lower()
+            if choice in ("", "h", "g", "s") and self._closed_elsewhere(spec, started.attempt_id):
+                return "done"
             if choice == "":
                 if self._grade(spec, started):
                     return "done"
             elif choice == "h":
-                shown, new = practice.reveal_hint(self.store, spec)
-                self.console.print(hints_view(spec, shown, new))
+                self._hint(spec, started.attempt_id)
             elif choice == "g":
                 self.console.print(review_line(practice.finish(self.store, spec, started.attempt_id, None)))
                 self.console.print(f"`drill solution {spec.id}` shows the reference.")
                 return "done"
             elif choice == "s":
-                self.store.close_attempt(started.attempt_id, "abandoned", clock.timestamp())
+                practice.abandon(self.store, self.store.attempt(started.attempt_id))
                 return "skip"
             elif choice == "q":
                 return "quit"
             else:
                 self.console.print(ACTIONS)
+
+    def _closed_elsewhere(self, spec: Spec, attempt_id: int) -> bool:
+        """The attempt was closed by another command (a `drill grade` in another terminal)."""
+        attempt = self.store.attempt(attempt_id)
+        if attempt is None or attempt.is_open:
+            return False
+        review = next((r for r in self.store.reviews(spec.id) if r.attempt_id == attempt_id), None)
+        self.console.print(f"This attempt was already closed elsewhere ({attempt.outcome}); it is not rated again.")
+        if review is not None:
+            self.console.print(review_line(review))
+        return True
+
+    def _hint(self, spec: Spec, attempt_id: int) -> None:
+        """A hint, after saying what the first one costs."""
+        attempt = self.store.attempt(attempt_id)
+        if attempt is not None and attempt.hints_used == 0 and len(spec.hints):
+            answer = self.ask(f"{practice.HINT_COST} Reveal a hint? [y/n]", default="y").strip().lower()
+            if not answer.startswith("y"):
+                self.console.print("No hint revealed.")
+                return
+        shown, new = practice.reveal_hint(self.store, spec)
+        self.console.print(hints_view(spec, shown, new))
 
     def _timer_prompt(self, attempt_id: int, spec: Spec) -> str:
         attempt = self.store.attempt(attempt_id)
@@ -111,12 +150,17 @@ class Session:
         self.console.print(verdict_view(verdict, graded.grade.elapsed_s, spec.target_minutes * 60))
         if not verdict.ok:
             return False
-        self_rating = self._followups(spec)
-        review = practice.finish(self.store, spec, started.attempt_id, graded.grade, self_rating)
-        self.console.print(review_line(review))
+        self._close_passed(spec, started.attempt_id, graded.grade)
         return True
 
-    def _followups(self, spec: Spec) -> int | None:
+    def _close_passed(self, spec: Spec, attempt_id: int, grade: GradeRecord) -> str:
+        """The follow-ups of a passed attempt, then its one review."""
+        self_rating = self._followups(spec, attempt_id, grade)
+        review = practice.finish(self.store, spec, attempt_id, grade, self_rating)
+        self.console.print(review_line(review))
+        return "done"
+
+    def _followups(self, spec: Spec, attempt_id: int, grade: GradeRecord) -> int | None:
         """Ask the concept questions, show the answers; the self-rating (1-4), or None if none."""
         if not spec.followups:
             return None
@@ -125,9 +169,20 @@ class Session:
             self.ask("Answer it (aloud or typed), then press Enter for the reference answer",
                      default="", show_default=False)
             self.console.print(Panel(f.a, title="reference answer", title_align="left", border_style="dim"))
-        scale = " · ".join(f"{k} {v}" for k, v in RATING_NAMES.items())
+        self.console.print(self._rating_preview(spec, attempt_id, grade))
         while True:
-            answer = self.ask(f"How well did you know these? ({scale})", default="3").strip()
+            answer = self.ask("How well did you know these? (1-4)", default="3").strip()
             if answer in {"1", "2", "3", "4"}:
                 return int(answer)
             self.console.print("type 1, 2, 3 or 4")
+
+    def _rating_preview(self, spec: Spec, attempt_id: int, grade: GradeRecord) -> Text:
+        """What each self-rating would give: it can lower the attempt's rating, never raise it."""
+        attempt = self.store.attempt(attempt_id)
+        assert attempt is not None
+        text = Text("Your self-rating can only lower the rating this attempt earned. Each answer gives:\n")
+        for value, name in RATING_NAMES.items():
+            review = practice.make_review(self.store, spec, attempt, grade, value)
+            due = clock.relative(review.due_at, review.reviewed_at)
+            text.append(f"  {value} {name:<6} -> rated {RATING_NAMES[review.rating]}, next review about {due}\n")
+        return text

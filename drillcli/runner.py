@@ -86,7 +86,7 @@ def run_worker(spec: Spec, source: bytes, home: Path, cases: list[Any], tmp: Pat
     protected = protected_folders(catalog)
     if any(home == Path(p) or Path(p) in home.parents for p in protected):
         home = tmp   # a reference graded by `drill check`: its folder stays out of sys.path
-    save_cases(tmp / "inputs.npz", spec.id, [replace(c, outputs={}, out_types={}) for c in cases], compress=False)
+    save_cases(tmp / "inputs.npz", spec.id, [replace(c, outputs={}, out_types={}, near={}) for c in cases], compress=False)
     request = {
         "module": spec.module_name, "entry": spec.entry, "kind": spec.kind, "user_file": str(user_file),
         "user_home": str(home), "inputs": str(tmp / "inputs.npz"), "out_dir": str(tmp),
@@ -118,6 +118,13 @@ def load_check(spec: Spec) -> Any:
 
     grader = importlib.import_module(f"drillcli.graders.{spec.module_name}")
     return getattr(grader, "check", None)
+
+
+def load_near_misses(spec: Spec) -> dict[str, tuple[str, Any]]:
+    """The grader's NEAR_MISSES: variant name -> (message, implementation)."""
+    import importlib
+
+    return getattr(importlib.import_module(f"drillcli.graders.{spec.module_name}"), "NEAR_MISSES", {})
 
 
 def _crash_message(run: WorkerRun, limit_s: float) -> tuple[str, str]:
@@ -169,11 +176,12 @@ def assemble(spec: Spec, cases: list[Any], run: WorkerRun, check: Any) -> Verdic
     """Turn the worker's events and outputs into a verdict; comparison happens here."""
     import numpy as np
 
-    from drillcli.compare import compare_case
+    from drillcli.compare import compare_case, near_miss
 
     verdict = Verdict(spec.id, "failed", output=run.output)
     by_case: dict[int, dict[str, Any]] = {}
     started: set[int] = set()
+    returned: dict[int, dict[str, Any]] = {}   # case index -> the user's outputs
     for event in run.events:
         if event.get("event") == "module_error":
             verdict.status = MODULE_ERROR_STATUS.get(event.get("kind"), "import_error")
@@ -204,6 +212,7 @@ def assemble(spec: Spec, cases: list[Any], run: WorkerRun, check: Any) -> Verdic
                 verdict.cases.append(CaseResult(case.name, case.shapes(), "error", kind="crash",
                                                 message=f"could not read the outputs: {exc}"))
                 continue
+            returned[i] = got
             result = compare_case(spec, case, got, event.get("types", {}), check)
             result.seconds = event.get("seconds")
             verdict.cases.append(result)
@@ -215,6 +224,8 @@ def assemble(spec: Spec, cases: list[Any], run: WorkerRun, check: Any) -> Verdic
     verdict.status = _overall(verdict.cases) if finished or verdict.cases else crash_kind
     if not finished and verdict.status in ("failed", "error", "passed"):
         verdict.status = crash_kind
+    if verdict.status == "failed":
+        verdict.near_miss = near_miss(spec, cases, verdict.cases, returned, load_near_misses(spec))
     return verdict
 
 

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from drillcli import clock
 from drillcli.clock import duration
-from drillcli.render import RATING_NAMES, RATING_STYLE
+from drillcli.render import RATING_NAMES, RATING_STYLE, plural
 from drillcli.spec import FAMILIES, Spec
 from drillcli.store import Attempt, GradeRecord, Store
 
@@ -88,7 +88,8 @@ def overview(store: Store, specs: list[Spec]) -> Group:
     days = activity(store.grades())
     today = clock.local_day(clock.timestamp())
     return Group(_problem_table(rows), _family_table(rows, specs),
-                 Text(f"streak: {streak(days, today)} day(s)  ·  {sum(days.values())} grades in all", style="bold"),
+                 Text(f"streak: {plural(streak(days, today), 'day')}  ·  {plural(sum(days.values()), 'grade')} in all",
+                      style="bold"),
                  Heatmap(days, today))
 
 

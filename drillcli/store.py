@@ -368,6 +368,12 @@ class Store:
         rows = self._rows(f"SELECT {GRADE_COLUMNS}, id FROM grades {where} ORDER BY graded_at, id", args)
         return [GradeRecord(*row) for row in rows]
 
+    def passing_grade(self, attempt_id: int) -> GradeRecord | None:
+        """The attempt's latest passing grade, if it has one."""
+        rows = self._rows(f"SELECT {GRADE_COLUMNS}, id FROM grades WHERE attempt_id = ? AND status = 'passed' "
+                          f"ORDER BY graded_at DESC, id DESC LIMIT 1", (attempt_id,))
+        return GradeRecord(*rows[0]) if rows else None
+
     # -- reviews and cards ------------------------------------------------------------
 
     def reviews(self, problem: str | None = None) -> list[ReviewRecord]:

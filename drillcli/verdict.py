@@ -85,6 +85,7 @@ class Verdict:
     output: str = ""               # the head of what the user's code printed
     printed_bytes: int = 0
     code_hash: str | None = None   # of the bytes that were graded
+    near_miss: str = ""            # the known other convention the wrong outputs match, if any
 
     @property
     def passed(self) -> int:
@@ -100,7 +101,10 @@ class Verdict:
 
     @property
     def explanation(self) -> str:
-        """One phrase for the summary line; it names what the panel shows."""
+        """One phrase for the summary line; it names what the panel shows (a near miss
+        names the convention that explains every failing case)."""
+        if self.near_miss:
+            return self.near_miss
         first = None if self.message else self.first_failure()
         if first is not None and first.kind in KIND_EXPLANATIONS:
             return KIND_EXPLANATIONS[first.kind]

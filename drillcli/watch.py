@@ -27,7 +27,7 @@ from drillcli.render import timer_text
 from drillcli.spec import Spec
 
 if TYPE_CHECKING:
-    from drillcli.store import Store
+    from drillcli.store import ReviewRecord, Store
     from drillcli.verdict import Verdict
 
 DEBOUNCE_S = 0.08          # quiet time after the last save event before grading (an editor's
@@ -125,6 +125,7 @@ class Watcher:
     verdict: Verdict | None = None
     grades: int = 0
     graded_hash: str | None = None
+    review: ReviewRecord | None = None     # set when a passing grade closed the attempt
 
     def step(self, announce: Callable[[], None] | None = None) -> bool:
         """Grade if a debounced save is pending and the file changed (calling `announce`
@@ -147,7 +148,8 @@ class Watcher:
         was_ok = self.verdict is not None and self.verdict.ok
         self.verdict = self.grade_file(self.spec, self.path)
         self.graded_hash = self.verdict.code_hash or workspace.code_hash(self.path)
-        record_verdict(self.store, self.spec, self.verdict, self.path)
+        graded = record_verdict(self.store, self.spec, self.verdict, self.path)
+        self.review = graded.review or self.review
         self.grades += 1
         return self.verdict.ok and not was_ok
 
@@ -185,10 +187,14 @@ class Watcher:
             text.append(f"  ·  {v.explanation}", style="red")
             first = v.first_failure()
             if first is not None:
-                text.append(f"\nfirst failure {first.name}: {first.message}")
+                text.append(f"\nmost telling failure {first.name}: {first.message}")
             elif v.message:
                 text.append(f"\n{v.message}")
         text.append(f"  (grade #{self.grades})", style="dim")
+        if self.review is not None:
+            from drillcli.render import review_line
+
+            text.append("\n").append_text(review_line(self.review))
         return text
 
 

@@ -58,3 +58,13 @@ def assert_within_half_tolerance(verdict: Verdict) -> None:
     assert verdict.ok, describe(verdict)
     tight = {c.name: round(c.tol_used, 3) for c in verdict.cases if c.tol_used is not None and c.tol_used > 0.5}
     assert not tight, f"cases using over half of the tolerance: {tight}"
+
+
+def assert_near_miss(verdict: Verdict, problem_id: str, variant: str) -> None:
+    """A file written in the other convention `variant` fails (never passes) and its verdict
+    names that convention, in the summary as in `--json`."""
+    spec = Catalog().spec(problem_id)
+    message, _ = importlib.import_module(f"drillcli.graders.{spec.module_name}").NEAR_MISSES[variant]
+    assert verdict.status == "failed", describe(verdict)
+    assert verdict.near_miss == message, f"near miss {verdict.near_miss!r}; {describe(verdict)}"
+    assert verdict.explanation == message

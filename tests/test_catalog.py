@@ -37,11 +37,11 @@ def test_cases_are_many_named_and_distinct(problem_id):
 
 
 @pytest.mark.parametrize("problem_id", IDS)
-def test_reference_passes_and_stub_is_not_implemented(problem_id):
+def test_reference_passes_and_stub_is_not_implemented(problem_id, warm_worker):
     spec = CATALOG.spec(problem_id)
-    reference = grade(spec, CATALOG.solution_path(spec), CATALOG)
+    reference = grade(spec, CATALOG.solution_path(spec), CATALOG, worker=warm_worker)
     assert reference.ok, f"{reference.status}: {reference.first_failure()}"
-    stub = grade(spec, spec.folder / "stub.py", CATALOG)
+    stub = grade(spec, spec.folder / "stub.py", CATALOG, worker=warm_worker)
     assert stub.status == "not_implemented", stub.status
 
 

@@ -31,7 +31,7 @@ def test_plain_drill_says_what_to_do_next(monkeypatch, fake_grade):
     drill("grade")                                         # passes: Easy, due in 8 days
     at(monkeypatch, days=9)
     due = drill().output
-    assert "due today: 1 (attention)" in due and "next: drill review" in due
+    assert "due today: 1 problem, about 10 min (attention)" in due and "next: drill review" in due
 
 
 def test_config_shows_both_paths(tmp_path):
@@ -66,7 +66,7 @@ def test_stats_overview(monkeypatch, fake_grade):
     out = drill("stats").output
     row = next(line for line in out.splitlines() if line.startswith("│ attention"))
     assert "3/3" in row and "│        3 │" in row and "6m00s / 10m00s" in row
-    assert "streak: 3 day(s)" in out and "activity, last 12 weeks" in out
+    assert "streak: 3 days" in out and "activity, last 12 weeks" in out
     assert any(line.startswith("│ attention ") and "1/" in line for line in out.split("by family")[1].splitlines())
 
 

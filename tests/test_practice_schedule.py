@@ -118,7 +118,7 @@ def test_review_session_fresh_stub_followups_and_self_rating(monkeypatch, fake_g
     at(monkeypatch, days=3)
     fake_grade += [verdict(passed=1), verdict(passed=3)]
     followups = len(practice.Catalog().spec("attention").followups)
-    answers = "h\n" + "\n" + "\n" + "\n" * followups + "2\n"     # hint, failing grade, passing grade, follow-ups
+    answers = "h\ny\n" + "\n" + "\n" + "\n" * followups + "2\n"   # hint (confirmed), failing grade, passing grade, follow-ups
     result = drill("review", input=answers)
     assert result.exit_code == 0, result.output
     assert "reference answer" in result.output and "Session done" in result.output

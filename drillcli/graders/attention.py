@@ -1,10 +1,40 @@
 """Cases for scaled dot-product attention."""
 
+from functools import partial
+
 from drillcli.fixtures import Case, make_case
 from drillcli.graders.attention_inputs import integer_values, nonbinary_mask, random_mask
 
 RETURNS = ("out", "weights")
 REFERENCE_DTYPE = "float64"
+
+
+def _variant(q, k, v, mask=None, *, scale="d", axis=-1, keep=True):
+    """Attention with one convention changed: the scale (d, dv or none), the softmax axis,
+    or the mask's polarity (keep=False: nonzero means masked out)."""
+    import math
+
+    import torch
+
+    s = q @ k.transpose(-2, -1)
+    s = s / math.sqrt({"d": q.shape[-1], "dv": v.shape[-1], "none": 1}[scale])
+    if mask is not None:
+        s = s.masked_fill((mask == 0) if keep else (mask != 0), float("-inf"))
+    w = torch.softmax(s, dim=axis)
+    return w @ v, w
+
+
+NEAR_MISSES = {
+    "unscaled": ("your output matches attention without the 1/sqrt(d) scale; this problem divides the scores "
+                 "by sqrt(d) (see the prompt)", partial(_variant, scale="none")),
+    "scale-by-dv": ("your output matches attention scaled by 1/sqrt(dv), the value dimension; this problem "
+                    "scales by 1/sqrt(d) with d = q.shape[-1] (see the prompt)", partial(_variant, scale="dv")),
+    "softmax-over-queries": ("your output matches a softmax over the query axis (dim=-2); this problem takes the "
+                             "softmax over the keys, the last axis (see the prompt)", partial(_variant, axis=-2)),
+    "mask-inverted": ("your output matches the inverted mask convention (True = masked out, as in "
+                      "nn.MultiheadAttention's attn_mask); here True / nonzero means may attend (see the prompt)",
+                      partial(_variant, keep=False)),
+}
 
 
 def _qkv(g, lead, lq, lk, d, dv, dtype, scale=1.0):

@@ -5,12 +5,59 @@ and the running statistics after the step. Each step also backpropagates the cas
 upstream gradient through that step's output: in training mode the gradient w.r.t. x goes
 through the batch mean and variance, in eval mode it does not."""
 
+from functools import partial
 from typing import Any
 
 from drillcli.fixtures import Case, make_case
 
 RETURNS = ("out", "running_mean", "running_var", "grad_x", "grad_weight", "grad_bias")
 REFERENCE_DTYPE = "float64"
+
+
+def _variant(num_features, eps=1e-5, momentum=0.1, *, running_unbiased=True, normalise_unbiased=False, keras=False):
+    """BatchNorm1d with one convention changed: the running variance updated with the biased
+    batch variance, the batch normalised with the unbiased one, or Keras's momentum (the
+    weight of the old running value)."""
+    import torch
+    from torch import nn
+
+    class Variant(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight, self.bias = nn.Parameter(torch.ones(num_features)), nn.Parameter(torch.zeros(num_features))
+            self.register_buffer("running_mean", torch.zeros(num_features))
+            self.register_buffer("running_var", torch.ones(num_features))
+
+        def forward(self, x):
+            dims, shape = ((0,), (1, -1)) if x.dim() == 2 else ((0, 2), (1, -1, 1))
+            if self.training:
+                mean, n = x.mean(dim=dims), x.numel() // x.shape[1]
+                biased = x.var(dim=dims, unbiased=False)
+                unbiased = biased * n / (n - 1)
+                new = momentum if not keras else 1 - momentum   # the weight of the batch statistic
+                with torch.no_grad():
+                    self.running_mean.mul_(1 - new).add_(new * mean)
+                    self.running_var.mul_(1 - new).add_(new * (unbiased if running_unbiased else biased))
+                var = unbiased if normalise_unbiased else biased
+            else:
+                mean, var = self.running_mean, self.running_var
+            x_hat = (x - mean.view(shape)) / torch.sqrt(var.view(shape) + eps)
+            return x_hat * self.weight.view(shape) + self.bias.view(shape)
+
+    return Variant()
+
+
+NEAR_MISSES = {
+    "running-var-biased": ("your output matches running_var updated with the biased batch variance; PyTorch, and "
+                           "this problem, update it with the unbiased one, var * n / (n - 1) (see the prompt)",
+                           partial(_variant, running_unbiased=False)),
+    "normalises-unbiased": ("your output matches the batch normalised with the unbiased variance; this problem "
+                            "normalises with the biased one (divide by n) and keeps the unbiased one for running_var "
+                            "(see the prompt)", partial(_variant, normalise_unbiased=True)),
+    "keras-momentum": ("your output matches Keras's momentum convention, running = momentum * running + "
+                       "(1 - momentum) * batch; here momentum weighs the new batch statistic, as in PyTorch "
+                       "(see the prompt)", partial(_variant, keras=True)),
+}
 
 
 def run(entry, kind, case, names) -> dict[str, Any]:

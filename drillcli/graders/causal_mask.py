@@ -1,10 +1,29 @@
 """Cases for the causal mask: sizes from 0 up, and the device argument (None, str, torch.device),
 on the CPU and on the data-less `meta` device (in every CPU build of torch)."""
 
+from functools import partial
+
 from drillcli.fixtures import Case, make_case
 
 RETURNS = ("mask",)
 WARM_IMPORTS = ("torch._dynamo",)   # the first torch.tril on meta imports it: once per warm server
+
+
+def _upper(seq_len, device=None, *, diagonal=0):
+    """torch.triu from `diagonal`: with diagonal=1 the masked-out entries (True = blocked),
+    with diagonal=0 a mask that lets each query see the future instead of the past."""
+    import torch
+
+    return torch.triu(torch.ones(seq_len, seq_len, dtype=torch.bool, device=device), diagonal=diagonal)
+
+
+NEAR_MISSES = {
+    "true-means-blocked": ("your output matches the opposite polarity, True = blocked (nn.MultiheadAttention's "
+                           "attn_mask, torch.triu(..., diagonal=1)); here True means may attend (see the prompt)",
+                           partial(_upper, diagonal=1)),
+    "future-not-past": ("your output matches the transposed mask, query i seeing keys j >= i (torch.triu); here "
+                        "row i sees keys j <= i, a lower triangle (see the prompt)", _upper),
+}
 
 
 def cases() -> list[Case]:

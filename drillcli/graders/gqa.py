@@ -1,10 +1,55 @@
 """Cases for grouped-query attention: MHA, MQA and GQA head layouts, masks, float64, gradients."""
 
+from functools import partial
+
 from drillcli.fixtures import Case, make_case
 from drillcli.graders.attention_inputs import integer_values, projection_state, random_mask
 
 RETURNS = ("out", "weights")
 REFERENCE_DTYPE = "float64"
+
+
+def _variant(d_model, num_heads, num_kv_heads, bias=True, *, tile=False, masked_row="zero"):
+    """GQA with one convention changed: kv heads tiled with `repeat` (query head i uses kv head
+    i % num_kv_heads), or a fully masked row left NaN ("nan") or made uniform ("uniform")."""
+    import math
+
+    import torch
+    from torch import nn
+
+    hd, group = d_model // num_heads, num_heads // num_kv_heads
+
+    class Variant(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.W_q, self.W_o = (nn.Linear(d_model, d_model, bias=bias) for _ in range(2))
+            self.W_k, self.W_v = (nn.Linear(d_model, num_kv_heads * hd, bias=bias) for _ in range(2))
+
+        def forward(self, x, mask=None):
+            B, L, _ = x.shape
+            q, k, v = (w(x).view(B, L, -1, hd).transpose(1, 2) for w in (self.W_q, self.W_k, self.W_v))
+            k, v = ((t.repeat(1, group, 1, 1) if tile else t.repeat_interleave(group, dim=1)) for t in (k, v))
+            s = q @ k.transpose(-2, -1) / math.sqrt(hd)
+            if mask is not None:
+                s = s.masked_fill(mask == 0, torch.finfo(s.dtype).min if masked_row == "uniform" else float("-inf"))
+            w = torch.softmax(s, dim=-1)
+            w = w.nan_to_num(0.0) if masked_row == "zero" else w
+            return self.W_o((w @ v).transpose(1, 2).reshape(B, L, d_model)), w
+
+    return Variant()
+
+
+NEAR_MISSES = {
+    "repeat": ("your output matches kv heads tiled with repeat (query head i uses kv head i % num_kv_heads); "
+               "this problem groups consecutive query heads, repeat_interleave (see the prompt)",
+               partial(_variant, tile=True)),
+    "masked-row-nan": ("your output matches a plain softmax over a fully masked row, which gives NaN; here such "
+                       "a row gets weights 0 and an attention output of 0 (see the prompt)",
+                       partial(_variant, masked_row="nan")),
+    "masked-row-uniform": ("your output matches masking with a large finite negative (finfo.min, -1e9), which "
+                           "makes a fully masked row uniform; here such a row gets weights 0 (see the prompt)",
+                           partial(_variant, masked_row="uniform")),
+}
 
 
 def _projections(g, d_model, num_heads, num_kv_heads, bias, scale, integer):

@@ -1,9 +1,32 @@
 """Cases for layer normalization: values and gradients w.r.t. x, weight and bias."""
 
+from functools import partial
+
 from drillcli.fixtures import Case, make_case
 
 RETURNS = ("out",)
 REFERENCE_DTYPE = "float64"
+
+
+def _variant(x, weight, bias, eps=1e-5, *, unbiased=False, eps_outside=False):
+    """LayerNorm with one convention changed: the unbiased variance (torch.var's default),
+    or eps added to the standard deviation instead of the variance."""
+    import torch
+
+    mean = x.mean(dim=-1, keepdim=True)
+    var = x.var(dim=-1, keepdim=True, unbiased=unbiased)
+    std = var.sqrt() + eps if eps_outside else (var + eps).sqrt()
+    return (x - mean) / std * weight + bias
+
+
+NEAR_MISSES = {
+    "unbiased-variance": ("your output matches LayerNorm with the unbiased variance (divided by d - 1, "
+                          "torch.var's default); this problem uses the biased one, divided by d (see the prompt)",
+                          partial(_variant, unbiased=True)),
+    "eps-outside-sqrt": ("your output matches eps added outside the square root, (x - mean) / (std + eps); this "
+                         "problem adds it inside: / sqrt(var + eps) (see the prompt)",
+                         partial(_variant, eps_outside=True)),
+}
 
 
 def cases() -> list[Case]:

@@ -1,10 +1,47 @@
 """Cases for multi-head attention: weights come from a state_dict, masks of several shapes."""
 
+from functools import partial
+
 from drillcli.fixtures import Case, make_case
 from drillcli.graders.attention_inputs import integer_values, nonbinary_mask, random_mask
 
 RETURNS = ("out", "weights")
 REFERENCE_DTYPE = "float64"
+
+
+def _variant(d_model, num_heads, *, scale_by_d_model=False, keep=True):
+    """Multi-head attention with one convention changed: scores divided by sqrt(d_model)
+    instead of sqrt(d_k), or the mask's polarity (keep=False: nonzero means masked out)."""
+    import math
+
+    import torch
+    from torch import nn
+
+    class Variant(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.W_q, self.W_k, self.W_v, self.W_o = (nn.Linear(d_model, d_model) for _ in range(4))
+
+        def forward(self, q, k, v, mask=None):
+            B, Lq, Lk, h = q.shape[0], q.shape[1], k.shape[1], num_heads
+            Q, K, V = (w(t).view(B, t.shape[1], h, -1).transpose(1, 2)
+                       for w, t in ((self.W_q, q), (self.W_k, k), (self.W_v, v)))
+            s = Q @ K.transpose(-2, -1) / math.sqrt(d_model if scale_by_d_model else d_model // h)
+            if mask is not None:
+                s = s.masked_fill((mask == 0) if keep else (mask != 0), float("-inf"))
+            w = torch.softmax(s, dim=-1)
+            return self.W_o((w @ V).transpose(1, 2).reshape(B, Lq, d_model)), w
+
+    return Variant()
+
+
+NEAR_MISSES = {
+    "scale-by-d-model": ("your output matches scores divided by sqrt(d_model); this problem divides each head's "
+                         "scores by sqrt(d_k), d_k = d_model / num_heads (see the prompt)",
+                         partial(_variant, scale_by_d_model=True)),
+    "mask-inverted": ("your output matches the inverted mask convention (True = masked out, as in nn.MultiheadAttention's "
+                      "attn_mask); here True / nonzero means may attend (see the prompt)", partial(_variant, keep=False)),
+}
 
 
 def _state(g, d_model, dtype, scale=1.0, integer=None):

@@ -6,6 +6,17 @@ RETURNS = ("out",)
 REFERENCE_DTYPE = "float64"
 
 
+def _eps_outside(x, weight, eps=1e-6):
+    """RMSNorm with eps added to the root mean square instead of under the root."""
+    return x / (x.pow(2).mean(dim=-1, keepdim=True).sqrt() + eps) * weight
+
+
+NEAR_MISSES = {
+    "eps-outside-sqrt": ("your output matches eps added outside the square root, x / (rms + eps); this problem "
+                         "adds it inside: x / sqrt(mean(x²) + eps) (see the prompt)", _eps_outside),
+}
+
+
 def cases() -> list[Case]:
     import torch
 

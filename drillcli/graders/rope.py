@@ -6,6 +6,24 @@ RETURNS = ("out",)
 REFERENCE_DTYPE = "float64"
 
 
+def _interleaved(x, positions=None, base=10000.0):
+    """RoPE rotating adjacent pairs (2i, 2i + 1): the other layout."""
+    import torch
+
+    L, d = x.shape[-2:]
+    positions = torch.arange(L) if positions is None else positions
+    angles = positions.to(torch.float64)[..., None] * base ** (-torch.arange(0, d, 2, dtype=torch.float64) / d)
+    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    return torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).flatten(-2)
+
+
+NEAR_MISSES = {
+    "interleaved": ("your output matches RoPE in the interleaved-pairs layout (2i, 2i + 1); this problem uses "
+                    "the half-split layout (i, i + d/2) (see the prompt)", _interleaved),
+}
+
+
 def cases() -> list[Case]:
     import torch
 

@@ -6,6 +6,24 @@ RETURNS = ("out",)
 REFERENCE_DTYPE = "float64"
 
 
+def _half_split(x, positions=None, base=10000.0):
+    """RoPE rotating the pairs (i, i + d/2): the other layout (GPT-NeoX, Hugging Face rotate_half)."""
+    import torch
+
+    L, d = x.shape[-2:]
+    positions = torch.arange(L) if positions is None else positions
+    angles = positions.to(torch.float64)[..., None] * base ** (-torch.arange(0, d, 2, dtype=torch.float64) / d)
+    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    x1, x2 = x[..., : d // 2], x[..., d // 2 :]
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+
+
+NEAR_MISSES = {
+    "half-split": ("your output matches RoPE in the half-split layout (pairs (i, i + d/2), rotate_half); this "
+                   "problem uses the interleaved layout, pairs (2i, 2i + 1) (see the prompt)", _half_split),
+}
+
+
 def cases() -> list[Case]:
     import torch
 

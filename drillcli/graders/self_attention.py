@@ -1,10 +1,45 @@
 """Cases for single-head self-attention: weights from the state_dict, masks, float64, gradients."""
 
+from functools import partial
+
 from drillcli.fixtures import Case, make_case
 from drillcli.graders.attention_inputs import projection_state, random_mask
 
 RETURNS = ("out", "weights")
 REFERENCE_DTYPE = "float64"
+
+
+def _variant(d_model, d_head, bias=True, *, scale_by_d_model=False, keep=True):
+    """Self-attention with one convention changed: scores divided by sqrt(d_model) instead
+    of sqrt(d_head), or the mask's polarity (keep=False: nonzero means masked out)."""
+    import math
+
+    import torch
+    from torch import nn
+
+    class Variant(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.W_q, self.W_k, self.W_v = (nn.Linear(d_model, d_head, bias=bias) for _ in range(3))
+            self.W_o = nn.Linear(d_head, d_model, bias=bias)
+
+        def forward(self, x, mask=None):
+            q, k, v = self.W_q(x), self.W_k(x), self.W_v(x)
+            s = q @ k.transpose(-2, -1) / math.sqrt(d_model if scale_by_d_model else d_head)
+            if mask is not None:
+                s = s.masked_fill((mask == 0) if keep else (mask != 0), float("-inf"))
+            w = torch.softmax(s, dim=-1)
+            return self.W_o(w @ v), w
+
+    return Variant()
+
+
+NEAR_MISSES = {
+    "scale-by-d-model": ("your output matches scores divided by sqrt(d_model); this problem divides them by "
+                         "sqrt(d_head) (see the prompt)", partial(_variant, scale_by_d_model=True)),
+    "mask-inverted": ("your output matches the inverted mask convention (True = masked out, as in nn.MultiheadAttention's "
+                      "attn_mask); here True / nonzero means may attend (see the prompt)", partial(_variant, keep=False)),
+}
 
 
 def _projections(g, d_model, d_head, bias, scale):

@@ -6,6 +6,22 @@ from drillcli.fixtures import Case, make_case
 RETURNS = ("pe",)
 
 
+def _concatenated(max_len, d_model):
+    """All sines in the first half of the columns, all cosines in the second (tensor2tensor)."""
+    import torch
+
+    angles = torch.arange(max_len, dtype=torch.float64)[:, None] * \
+        10000.0 ** (-torch.arange(0, d_model, 2, dtype=torch.float64) / d_model)
+    return torch.cat([angles.sin(), angles.cos()], dim=-1).to(torch.float32)
+
+
+NEAR_MISSES = {
+    "concatenated": ("your output matches sines in the first half of the columns and cosines in the second "
+                     "(tensor2tensor's layout); this problem interleaves them: sin in even columns, cos in odd "
+                     "ones (see the prompt)", _concatenated),
+}
+
+
 def cases() -> list[Case]:
     out: list[Case] = []
 

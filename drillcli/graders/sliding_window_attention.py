@@ -1,11 +1,36 @@
 """Cases for causal sliding-window attention: window sizes from 1 to beyond L, batch/head dims,
 float64, large logits, non-contiguous inputs, gradients."""
 
+from functools import partial
+
 from drillcli.fixtures import Case, make_case
 from drillcli.graders.attention_inputs import integer_values
 
 RETURNS = ("out", "weights")
 REFERENCE_DTYPE = "float64"
+
+
+def _variant(q, k, v, window, *, visible):
+    """Attention restricted by another window rule: visible(i - j, window) -> bool (L, L)."""
+    import math
+
+    import torch
+
+    i = torch.arange(q.shape[-2])
+    s = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    w = torch.softmax(s.masked_fill(~visible(i[:, None] - i[None, :], window), float("-inf")), dim=-1)
+    return w @ v, w
+
+
+NEAR_MISSES = {
+    "window-plus-current": ("your output matches a window of `window` previous tokens plus the current one "
+                            "(0 <= i - j <= window); here the window counts the current token: "
+                            "0 <= i - j < window (see the prompt)",
+                            partial(_variant, visible=lambda dist, w: (dist >= 0) & (dist <= w))),
+    "symmetric": ("your output matches a symmetric window, |i - j| < window, that also sees future tokens; this "
+                  "problem is causal: 0 <= i - j < window (see the prompt)",
+                  partial(_variant, visible=lambda dist, w: dist.abs() < w)),
+}
 
 
 def cases() -> list[Case]:

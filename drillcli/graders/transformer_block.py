@@ -1,9 +1,61 @@
 """Cases for the Pre-LN causal transformer block (weights from a state_dict)."""
 
+from functools import partial
+
 from drillcli.fixtures import Case, make_case
 
 RETURNS = ("out",)
 REFERENCE_DTYPE = "float64"
+
+
+def _variant(d_model, num_heads, d_ff, *, post_ln=False, gelu="none"):
+    """The block with one convention changed: Post-LN (x = ln(x + f(x))) or the tanh GELU."""
+    import math
+
+    import torch
+    from torch import nn
+
+    class Attention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.W_q, self.W_k, self.W_v, self.W_o = (nn.Linear(d_model, d_model) for _ in range(4))
+
+        def forward(self, x):
+            B, L, _ = x.shape
+            q, k, v = (W(x).view(B, L, num_heads, -1).transpose(1, 2) for W in (self.W_q, self.W_k, self.W_v))
+            s = (q @ k.transpose(-2, -1) / math.sqrt(d_model // num_heads)).masked_fill(
+                ~torch.ones(L, L, dtype=torch.bool).tril(), float("-inf"))
+            return self.W_o((torch.softmax(s, dim=-1) @ v).transpose(1, 2).reshape(B, L, d_model))
+
+    class FeedForward(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = nn.Linear(d_model, d_ff), nn.Linear(d_ff, d_model)
+
+        def forward(self, x):
+            return self.fc2(nn.functional.gelu(self.fc1(x), approximate=gelu))
+
+    class Variant(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1, self.attn, self.ln2, self.ffn = nn.LayerNorm(d_model), Attention(), nn.LayerNorm(d_model), FeedForward()
+
+        def forward(self, x):
+            if post_ln:
+                x = self.ln1(x + self.attn(x))
+                return self.ln2(x + self.ffn(x))
+            x = x + self.attn(self.ln1(x))
+            return x + self.ffn(self.ln2(x))
+
+    return Variant()
+
+
+NEAR_MISSES = {
+    "post-ln": ("your output matches a Post-LN block, x = ln(x + f(x)) (the 2017 Transformer, BERT); this "
+                "problem is Pre-LN: x = x + f(ln(x)) (see the prompt)", partial(_variant, post_ln=True)),
+    "tanh-gelu": ("your output matches the tanh approximation of GELU; this problem uses the exact (erf) GELU "
+                  "(see the prompt)", partial(_variant, gelu="tanh")),
+}
 
 
 def _state(g, d_model, d_ff, dtype, w_scale=1.0):

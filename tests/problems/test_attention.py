@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "attention"
 
@@ -289,3 +289,17 @@ def test_reference_matches_torch_on_every_case():
         expected = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
         torch.testing.assert_close(out, expected, msg=case.name)
         torch.testing.assert_close(weights.sum(-1), torch.ones_like(weights.sum(-1)), msg=case.name)
+
+
+# files written in another convention: each verdict names it
+NEAR_MISSES = {
+    "unscaled": BUGS["no-scale"],
+    "scale-by-dv": BUGS["scale-by-dv"],
+    "softmax-over-queries": BUGS["softmax-wrong-axis"],
+    "mask-inverted": BUGS["mask-polarity-flipped"].replace("torch.nan_to_num(torch.softmax(s, dim=-1))", "torch.softmax(s, dim=-1)"),
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from drillcli.graders import batchnorm as grader
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "batchnorm"
 
@@ -209,3 +209,16 @@ def test_running_stats_do_not_change_in_eval_mode():
     bn(torch.randn(5, 3))
     assert torch.equal(bn.running_mean, torch.zeros(3)) and torch.equal(bn.running_var, torch.ones(3))
     assert {n for n, _ in bn.named_buffers()} == {"running_mean", "running_var"}
+
+
+# files written in another convention: each verdict names it
+NEAR_MISSES = {
+    "running-var-biased": BUGS["running-var-biased"],
+    "normalises-unbiased": BUGS["normalises-with-unbiased-variance"],
+    "keras-momentum": BUGS["momentum-keras-convention"],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

@@ -301,10 +301,10 @@ def no_speed_catalog(tmp_path_factory) -> Catalog:
     return catalog
 
 
-def _grade(catalog: Catalog, source: str, tmp_path: Path, name: str):
+def _grade(catalog: Catalog, source: str, tmp_path: Path, name: str, worker):
     path = tmp_path / f"{name}.py"
     path.write_text(textwrap.dedent(source))
-    return grade(catalog.spec(PROBLEM), path, catalog)
+    return grade(catalog.spec(PROBLEM), path, catalog, worker=worker)
 
 
 @pytest.mark.parametrize("name", CORRECT)
@@ -317,8 +317,8 @@ EXPECTED_STATUS = {"encodes-characters-not-bytes": "error"}
 
 
 @pytest.mark.parametrize("name", BUGS)
-def test_bugs_fail(no_speed_catalog, tmp_path, name):
-    verdict = _grade(no_speed_catalog, BUGS[name], tmp_path, name)
+def test_bugs_fail(no_speed_catalog, tmp_path, name, warm_worker):
+    verdict = _grade(no_speed_catalog, BUGS[name], tmp_path, name, warm_worker)
     want = EXPECTED_STATUS.get(name, "failed")
     assert verdict.status == want, describe(verdict)
     assert_rejected(verdict)

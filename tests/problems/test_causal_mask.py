@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "causal-mask"
 
@@ -136,3 +136,12 @@ def test_reference_matches_torch_on_every_case():
             q, k, v = (torch.randn(2, n, 4, generator=g, dtype=torch.float64) for _ in range(3))
             torch.testing.assert_close(F.scaled_dot_product_attention(q, k, v, attn_mask=mask),
                                        F.scaled_dot_product_attention(q, k, v, is_causal=True), msg=case.name)
+
+
+# files written in another convention: each verdict names it
+NEAR_MISSES = {"true-means-blocked": BUGS["blocked-convention-true-is-future"], "future-not-past": BUGS["triu-polarity"]}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "gqa"
 
@@ -190,3 +190,16 @@ def test_reference_matches_torch_on_every_case():
                 mo, mw = mha(x, x, x, attn_mask=attn_mask, average_attn_weights=False)
             torch.testing.assert_close(out, mo, msg=case.name)
             torch.testing.assert_close(weights, mw, msg=case.name)
+
+
+# files written in another convention: each verdict names it
+NEAR_MISSES = {
+    "repeat": BUGS["repeat-instead-of-repeat-interleave"],
+    "masked-row-nan": BUGS["fully-masked-row-gives-nan"],
+    "masked-row-uniform": BUGS["fully-masked-row-uniform-finfo-min"],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

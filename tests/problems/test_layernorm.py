@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "layernorm"
 
@@ -267,3 +267,12 @@ def test_reference_matches_torch_values_and_gradients_on_every_case():
         torch.testing.assert_close(ours, theirs, msg=case.name)
         for mine, lib in zip((x, weight, bias), leaves):
             torch.testing.assert_close(mine.grad, lib.grad, msg=case.name)
+
+
+# files written in another convention: each verdict names it
+NEAR_MISSES = {"unbiased-variance": BUGS["unbiased-variance"], "eps-outside-sqrt": BUGS["eps-outside-sqrt"]}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "multihead-attention"
 
@@ -257,3 +257,12 @@ def test_reference_matches_nn_multihead_attention_on_every_case():
             lib_out, lib_weights = theirs(q, k, v, attn_mask=blocked, average_attn_weights=False)
         torch.testing.assert_close(out, lib_out, msg=case.name)
         torch.testing.assert_close(weights, lib_weights, msg=case.name)
+
+
+# files written in another convention: each verdict names it
+NEAR_MISSES = {"scale-by-d-model": BUGS["scale-by-d-model"], "mask-inverted": BUGS["mask-polarity-flipped"]}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

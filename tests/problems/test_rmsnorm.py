@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.harness import build_inputs, run_case
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "rmsnorm"
 
@@ -140,3 +140,12 @@ def test_reference_matches_torch_rms_norm_on_every_case():
 def test_library_rms_norm_is_forbidden(grade_source, source):
     verdict = grade_source(PROBLEM, source)
     assert verdict.status == "forbidden", describe(verdict)
+
+
+# files written in another convention: each verdict names it
+NEAR_MISSES = {"eps-outside-sqrt": BUGS["eps-outside-sqrt"]}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "rope"
 
@@ -237,3 +237,12 @@ def test_reference_matches_neox_formulation_on_every_case():
         ours = reference(PROBLEM)(*([x] + args[1:]))
         torch.testing.assert_close(ours, _neox_rope(x, positions, base), msg=case.name)
         assert reference(PROBLEM)(*args).dtype == args[0].dtype
+
+
+# files written in another convention: each verdict names it
+NEAR_MISSES = {"interleaved": BUGS["interleaved-layout"]}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

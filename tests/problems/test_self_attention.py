@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "self-attention"
 
@@ -250,3 +250,15 @@ def test_reference_matches_torch_on_every_case():
                 mo, mw = mha(xb, xb, xb, attn_mask=attn_mask)
             torch.testing.assert_close(out.reshape(-1, L, d_model), mo, msg=case.name)
             torch.testing.assert_close(weights.reshape(-1, L, L), mw, msg=case.name)
+
+
+# files written in another convention: each verdict names it
+NEAR_MISSES = {
+    "scale-by-d-model": BUGS["scale-by-d-model"],
+    "mask-inverted": BUGS["mask-polarity-flipped"].replace("torch.nan_to_num(torch.softmax(s, dim=-1))", "torch.softmax(s, dim=-1)"),
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "sinusoidal-pe"
 
@@ -175,3 +175,12 @@ def test_shift_by_k_is_a_rotation_of_each_pair():
     shifted_c = c * torch.cos(k * w) - s * torch.sin(k * w)
     torch.testing.assert_close(pe[k:, 0::2], shifted_s, atol=1e-6, rtol=0)
     torch.testing.assert_close(pe[k:, 1::2], shifted_c, atol=1e-6, rtol=0)
+
+
+# files written in another convention: each verdict names it
+NEAR_MISSES = {"concatenated": BUGS["concatenated-sin-then-cos"]}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

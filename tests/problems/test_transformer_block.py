@@ -10,7 +10,7 @@ import torch.nn as nn
 
 from drillcli.harness import build_inputs
 from drillcli.solutions.transformer_block import TransformerBlock
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, stored_cases
+from tests.support import assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, stored_cases
 
 PROBLEM = "transformer-block"
 
@@ -288,3 +288,12 @@ def test_no_look_ahead_in_stored_case():
     case = next(c for c in stored_cases(PROBLEM) if c.name == "future-token-changed")
     out = case.outputs["out"]
     assert abs(out[0, :-1] - out[1, :-1]).max() < 1e-5 and abs(out[0, -1] - out[1, -1]).max() > 1e-2
+
+
+# files written in another convention: each verdict names it
+NEAR_MISSES = {"post-ln": BUGS["post-ln"], "tanh-gelu": BUGS["tanh-gelu"]}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)
