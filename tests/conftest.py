@@ -5,8 +5,9 @@ problem through it (the real server and worker; tests/test_worker.py covers the 
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -15,7 +16,7 @@ from drillcli.runner import grade
 from drillcli.verdict import Verdict
 from drillcli.worker_process import WorkerProcess
 
-GradeSource = Callable[[str, str], Verdict]
+GradeSource = Callable[..., Verdict]
 
 
 @pytest.fixture(autouse=True)
@@ -33,14 +34,16 @@ def warm_worker() -> Iterator[WorkerProcess]:
 
 @pytest.fixture
 def grade_source(tmp_path: Path, warm_worker: WorkerProcess) -> GradeSource:
-    """grade_source(problem_id, source) -> Verdict, grading `source` as a user's file."""
+    """grade_source(problem_id, source, **spec_fields) -> Verdict, grading `source` as a user's
+    file; spec_fields override the spec's (time_limit_s=1.0 for a test that must time out)."""
     catalog = Catalog()
     counter = iter(range(10**6))
 
-    def run(problem_id: str, source: str) -> Verdict:
+    def run(problem_id: str, source: str, **spec_fields: Any) -> Verdict:
         path = tmp_path / f"submission_{next(counter)}.py"
         path.write_text(textwrap.dedent(source))
-        return grade(catalog.spec(problem_id), path, catalog, worker=warm_worker)
+        spec = replace(catalog.spec(problem_id), **spec_fields)
+        return grade(spec, path, catalog, worker=warm_worker)
 
     return run
 

@@ -91,7 +91,8 @@ def test_value_mismatch_reports_index_and_errors(grade_source):
 
 
 def test_timeout(grade_source):
-    verdict = grade_source("attention", SOLUTION.replace("    return w @ v, w", "    while True:\n        pass"))
+    verdict = grade_source("attention", SOLUTION.replace("    return w @ v, w", "    while True:\n        pass"),
+                           time_limit_s=1.0)
     assert verdict.status == "timeout", describe(verdict)
     assert any(c.kind == "timeout" for c in verdict.cases)
 
@@ -103,7 +104,7 @@ def test_timeout_when_the_alarm_is_swallowed(grade_source):
         def scaled_dot_product_attention(q, k, v, mask=None):
             while True:
                 pass
-    """)
+    """, time_limit_s=1.0)
     assert verdict.status == "timeout", describe(verdict)
     assert "killed" in verdict.message
 

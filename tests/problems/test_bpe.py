@@ -1,5 +1,5 @@
 """bpe: the reference agrees with a naive minbpe-style trainer on every stored case (the
-1 MB speed case excepted: the naive trainer is what it must reject), its encode and decode
+250 KB speed case excepted: the naive trainer is what it must reject), its encode and decode
 equal tiktoken's over the same merges (tiktoken is a test-only dependency), correct incremental
 variants pass (speed case included), realistic bugs fail, and a correct but quadratic
 trainer is reported as too slow."""
@@ -266,7 +266,7 @@ def _bug(*pairs):
     return mutate(NAIVE, *pairs)
 
 
-# value bugs, graded without the 1 MB speed case (they are all naive trainers)
+# value bugs, graded without the 250 KB speed case (they are all naive trainers)
 BUGS = {
     "tie-by-first-occurrence": _bug(("pair = min(stats, key=lambda p: (-stats[p], p))",
                                      "pair = max(stats, key=stats.get)")),
@@ -328,7 +328,7 @@ def test_naive_trainer_is_right_but_too_slow(grade_source):
     verdict = grade_source(PROBLEM, NAIVE)
     assert verdict.status == "too_slow", describe(verdict)
     slow = [c for c in verdict.cases if not c.passed]
-    assert [c.name for c in slow] == ["speed-1mb"] and slow[0].kind == "too_slow", describe(verdict)
+    assert [c.name for c in slow] == ["speed-250kb"] and slow[0].kind == "too_slow", describe(verdict)
 
 
 def _naive_train(text, vocab_size):

@@ -337,12 +337,14 @@ BUGS = {
     """,
     "longest-contiguous-run": """
         def longest_increasing_subsequence(nums):
-            best, cur = [], []
-            for x in nums:
-                cur = cur + [x] if cur and x > cur[-1] else [x]
-                if len(cur) > len(best):
-                    best = list(cur)
-            return best
+            # the longest increasing run of neighbours: linear time, so it fails on values alone
+            best_start, best_len, start = 0, 0, 0
+            for i in range(len(nums)):
+                if i and nums[i] <= nums[i - 1]:
+                    start = i
+                if i - start + 1 > best_len:
+                    best_start, best_len = start, i - start + 1
+            return nums[best_start:best_start + best_len]
     """,
 }
 
