@@ -46,24 +46,19 @@ def _prctl(option: int, value: int) -> None:
 
 
 def preload() -> None:
-    """Everything a child needs before user code, imported once here."""
+    """Everything every child needs before user code, imported once here."""
     import numpy  # noqa: F401
     import torch  # noqa: F401
 
     from drillcli import containment, guard, harness, worker  # noqa: F401
-    from drillcli.catalog import PACKAGE_DIR
-
-    for grader in sorted((PACKAGE_DIR / "graders").glob("*.py")):
-        if not grader.name.startswith("_"):
-            __import__(f"drillcli.graders.{grader.stem}")
 
 
 def warm_imports(module: str) -> None:
-    """Modules a problem's grader names in WARM_IMPORTS (slow, lazily imported by torch on its
-    path), imported here once so that every child forked after it starts with them."""
+    """The problem's grader, and the modules it names in WARM_IMPORTS (slow, lazily imported
+    by torch on its path), imported here once so that every child forked after it has them."""
     import importlib
 
-    grader = sys.modules.get(f"drillcli.graders.{module}")
+    grader = importlib.import_module(f"drillcli.graders.{module}")
     for name in getattr(grader, "WARM_IMPORTS", ()):
         importlib.import_module(name)
 
@@ -255,7 +250,7 @@ def serve() -> None:
         while True:
             request = json.loads(channel.next_line())
             if "module" in request:
-                warm_imports(request["module"])
+                warm_imports(request["module"])   # a grader that fails to import fails in the child, with its message
             grade = Grade(request, channel)
             current[:] = [grade.pid]
             reply = grade.supervise()

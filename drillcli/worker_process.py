@@ -73,7 +73,6 @@ def server_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in STATE_VARIABLES}
     root = str(PACKAGE_DIR.parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 

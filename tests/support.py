@@ -9,6 +9,17 @@ from drillcli.catalog import Catalog
 from drillcli.fixtures import Case, load_cases
 from drillcli.verdict import Verdict
 
+# A correct attention submission, as a user would write it: the tests of the engine grade it.
+ATTENTION = """
+import math, torch
+def scaled_dot_product_attention(q, k, v, mask=None):
+    s = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        s = s.masked_fill(mask == 0, float("-inf"))
+    w = torch.softmax(s, dim=-1)
+    return w @ v, w
+"""
+
 
 def describe(verdict: Verdict) -> str:
     """A verdict summary for assertion messages."""

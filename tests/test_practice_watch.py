@@ -16,6 +16,7 @@ from drillcli import paths
 from drillcli.catalog import Catalog
 from drillcli.watch import SaveTracker, Watcher, observer_for
 from drillcli.workspace import code_hash, hash_bytes
+from tests.support import ATTENTION
 from tests.practice_support import drill, practice_env, store, verdict  # noqa: F401
 
 
@@ -137,15 +138,7 @@ def test_a_real_save_by_rename_reaches_the_tracker(tmp_path, poll):
 
 # -- the screen ends on the verdict of the file as it is on disk ------------------------
 
-FIX = """
-import math, torch
-def scaled_dot_product_attention(q, k, v, mask=None):
-    s = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
-    if mask is not None:
-        s = s.masked_fill(mask == 0, float("-inf"))
-    w = torch.softmax(s, dim=-1)
-    return w @ v, w
-"""
+FIX = ATTENTION
 BUG = FIX.replace(" / math.sqrt(q.shape[-1])", "")
 
 

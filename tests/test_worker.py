@@ -21,19 +21,11 @@ from drillcli.catalog import Catalog
 from drillcli.runner import grade
 from drillcli.store import Store
 from drillcli.worker_process import WorkerProcess, scratch_root
-from tests.support import describe
+from tests.support import ATTENTION, describe
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
-SOLUTION = """
-import math, torch
-def scaled_dot_product_attention(q, k, v, mask=None):
-    s = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
-    if mask is not None:
-        s = s.masked_fill(mask == 0, float("-inf"))
-    w = torch.softmax(s, dim=-1)
-    return w @ v, w
-"""
+SOLUTION = ATTENTION
 
 
 def _running(pid: int) -> bool:

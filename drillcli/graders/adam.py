@@ -1,9 +1,20 @@
 """Cases for adam (Adam with L2 weight decay): the same model-and-batches harness as adamw
 (see drillcli/graders/adamw.py for the case layout and the run hook)."""
 
+from functools import partial
+
 from drillcli.fixtures import Case
 # RETURNS, REFERENCE_DTYPE and the run hook are re-exported: the worker and the build read them from this module
-from drillcli.graders.adamw import REFERENCE_DTYPE, RETURNS, run, standard_cases  # noqa: F401
+from drillcli.graders.adamw import (EPS_HAT, NO_BIAS_CORRECTION, REFERENCE_DTYPE, RETURNS, adam_variant,  # noqa: F401
+                                    run, standard_cases)
+
+NEAR_MISSES = {
+    "epsilon-hat": (EPS_HAT, partial(adam_variant, decay="l2", eps_hat=True)),
+    "no-bias-correction": (NO_BIAS_CORRECTION, partial(adam_variant, decay="l2", corrected=False)),
+    "decoupled-decay": ("your output matches AdamW's decoupled decay, p *= 1 - lr * weight_decay; this problem is "
+                        "Adam with an L2 penalty, weight_decay * p added to the gradient before m and v "
+                        "(see the prompt)", partial(adam_variant, decay="decoupled")),
+}
 
 
 def cases() -> list[Case]:

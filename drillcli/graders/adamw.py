@@ -16,10 +16,74 @@ order, after each step. Parameters the architecture does not use never get a gra
     loss = scale * mean((pred - y) ** 2)
 """
 
+from functools import partial
+
 from drillcli.fixtures import Case, make_case
 
 RETURNS = ("params",)
 REFERENCE_DTYPE = "float64"
+
+
+def adam_variant(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, decay, eps_hat=False,
+                 corrected=True):
+    """Adam(W) with one convention changed, for the NEAR_MISSES of adam and adamw. decay: "l2"
+    (added to the gradient, Adam), "decoupled" (p *= 1 - lr * wd before the update, AdamW) or
+    "after" (decoupled, after the update); eps_hat: the Adam paper's efficient form, bias
+    corrections folded into the step size and eps added to sqrt(v); corrected=False: none."""
+    import math
+
+    import torch
+
+    class Variant:
+        def __init__(self):
+            self.params = list(params)
+            self.m = [torch.zeros_like(p) for p in self.params]
+            self.v = [torch.zeros_like(p) for p in self.params]
+            self.t = 0
+
+        def zero_grad(self):
+            for p in self.params:
+                p.grad = None
+
+        @torch.no_grad()
+        def step(self):
+            self.t += 1
+            b1, b2 = betas
+            bc1, bc2 = (1 - b1 ** self.t, 1 - b2 ** self.t) if corrected else (1.0, 1.0)
+            for p, m, v in zip(self.params, self.m, self.v):
+                if p.grad is None:
+                    continue
+                g = p.grad + weight_decay * p if decay == "l2" else p.grad
+                if decay == "decoupled":
+                    p.mul_(1 - lr * weight_decay)
+                m.mul_(b1).add_(g, alpha=1 - b1)
+                v.mul_(b2).addcmul_(g, g, value=1 - b2)
+                if eps_hat:
+                    p.sub_(lr * math.sqrt(bc2) / bc1 * m / (v.sqrt() + eps))
+                else:
+                    p.sub_(lr * (m / bc1) / ((v / bc2).sqrt() + eps))
+                if decay == "after":
+                    p.mul_(1 - lr * weight_decay)
+
+    return Variant()
+
+
+EPS_HAT = ("your output matches the epsilon-hat form of the Adam paper's efficient version (and TensorFlow): "
+           "lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t), eps added to the uncorrected sqrt(v); this problem "
+           "adds eps to sqrt(v_hat), after bias correction, as PyTorch (see the prompt)")
+NO_BIAS_CORRECTION = ("your output matches Adam without bias correction (m and v used as they are); this problem "
+                      "divides them by 1 - beta1^t and 1 - beta2^t (see the prompt)")
+
+NEAR_MISSES = {
+    "epsilon-hat": (EPS_HAT, partial(adam_variant, decay="decoupled", eps_hat=True)),
+    "no-bias-correction": (NO_BIAS_CORRECTION, partial(adam_variant, decay="decoupled", corrected=False)),
+    "l2-penalty": ("your output matches Adam's L2 penalty, weight_decay * p added to the gradient (torch.optim.Adam); "
+                   "this problem decays p directly, p *= 1 - lr * weight_decay, outside m and v (see the prompt)",
+                   partial(adam_variant, decay="l2")),
+    "decay-after-update": ("your output matches the decay applied after the Adam update; this problem shrinks p "
+                           "before it, p *= 1 - lr * weight_decay on the p of the previous step (see the prompt)",
+                           partial(adam_variant, decay="after")),
+}
 
 
 def _loss(params, x, y, model):

@@ -1,9 +1,39 @@
 """Cases for ALiBi: slopes for power-of-two and other head counts, and the bias for square
 (prefill) and rectangular (decoding with a cache) attention."""
 
+from functools import partial
+
 from drillcli.fixtures import Case, make_case
 
 RETURNS = ("slopes", "bias")
+
+
+def _variant(num_heads, q_len, k_len=None, *, pow2_rule=False, sign=1):
+    """ALiBi with one convention changed: the power-of-two slope rule used for every head count,
+    or the bias sign flipped (slopes * (i - j), positive for past keys)."""
+    import math
+
+    import torch
+
+    def pow2(n):
+        return [2.0 ** (-8.0 * (h + 1) / n) for h in range(n)]
+
+    k_len = q_len if k_len is None else k_len
+    p = 2 ** math.floor(math.log2(num_heads))
+    slopes = torch.tensor(pow2(num_heads) if pow2_rule else pow2(p) + pow2(2 * p)[0::2][: num_heads - p])
+    rel = torch.arange(k_len)[None, :] - torch.arange(k_len - q_len, k_len)[:, None]
+    return slopes, sign * slopes[:, None, None] * rel
+
+
+NEAR_MISSES = {
+    "power-of-two-rule-for-every-head-count": (
+        "your output matches the power-of-two slope rule 2^(-8(h+1)/n) applied to a head count that is not a power "
+        "of two; for those this problem takes the p slopes of the largest power of two p, then every other slope of "
+        "the 2p sequence (see the prompt)", partial(_variant, pow2_rule=True)),
+    "sign-flipped": ("your output matches the bias with its sign flipped, m * (i - j), positive for past keys; this "
+                     "problem's bias is m * (j - i), negative for past keys (see the prompt)",
+                     partial(_variant, sign=-1)),
+}
 
 
 def cases() -> list[Case]:

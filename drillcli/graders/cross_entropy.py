@@ -1,9 +1,36 @@
 """Cases for cross-entropy from logits: values and the gradient w.r.t. the logits."""
 
+from functools import partial
+
 from drillcli.fixtures import Case, make_case
 
 RETURNS = ("loss",)
 REFERENCE_DTYPE = "float64"
+
+
+def _variant(logits, targets, ignore_index=-100, label_smoothing=0.0, *, all_rows=False, others=False):
+    """Cross-entropy with one convention changed: the mean over every row, ignored ones
+    included (as zeros), or the smoothing mass spread over the C - 1 other classes."""
+    import torch
+
+    C = logits.shape[-1]
+    x, t = logits.reshape(-1, C), targets.reshape(-1)
+    logp = x - torch.logsumexp(x, -1, keepdim=True)
+    keep = t != ignore_index
+    nll = -logp.gather(1, torch.where(keep, t, 0)[:, None]).squeeze(1)
+    smooth = (-logp.sum(-1) - nll) / max(C - 1, 1) if others else -logp.mean(-1)
+    loss = ((1 - label_smoothing) * nll + label_smoothing * smooth) * keep
+    return loss.sum() / (len(t) if all_rows else keep.sum())
+
+
+NEAR_MISSES = {
+    "mean-over-all-rows": ("your output matches the mean over every row, ignored ones counted as zeros; this problem "
+                           "averages over the non-ignored targets only (see the prompt)",
+                           partial(_variant, all_rows=True)),
+    "smoothing-over-other-classes": ("your output matches label smoothing spread as eps / (C - 1) over the other "
+                                     "classes; this problem spreads eps / C over all C classes, the target included, "
+                                     "as PyTorch (see the prompt)", partial(_variant, others=True)),
+}
 
 
 def cases() -> list[Case]:

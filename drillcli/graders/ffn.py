@@ -13,6 +13,37 @@ RETURNS = ("out",)
 REFERENCE_DTYPE = "float64"
 
 
+def gelu(x, approximate="none"):
+    """The tanh GELU whatever `approximate` asks: the gelu of the near miss "tanh-everywhere",
+    named gelu because the run hook finds it by that name next to its entry, as in a user's file."""
+    import math
+
+    import torch
+
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+def _tanh_feed_forward(d_model, d_ff, approximate="none"):
+    """FeedForward with the tanh GELU above (its gelu cases call that gelu too)."""
+    from torch import nn
+
+    class FeedForward(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = nn.Linear(d_model, d_ff), nn.Linear(d_ff, d_model)
+
+        def forward(self, x):
+            return self.fc2(gelu(self.fc1(x)))
+
+    return FeedForward()
+
+
+NEAR_MISSES = {
+    "tanh-everywhere": ("your output matches the tanh GELU (GPT-2's approximation) where the exact one is asked; "
+                        "approximate=\"none\" is the exact erf GELU, x * Phi(x) (see the prompt)", _tanh_feed_forward),
+}
+
+
 def _gelu_function(entry: Any) -> Any:
     import sys
 

@@ -6,6 +6,25 @@ RETURNS = ("loss",)
 REFERENCE_DTYPE = "float64"
 
 
+def _alpha_on_negatives(logits, targets, alpha=0.25, gamma=2.0, reduction="mean"):
+    """Focal loss with alpha weighing the negatives and 1 - alpha the positives."""
+    import torch.nn.functional as F
+
+    p = logits.sigmoid()
+    ce = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+    loss = ce * (1 - (p * targets + (1 - p) * (1 - targets))) ** gamma
+    if alpha is not None:
+        loss = ((1 - alpha) * targets + alpha * (1 - targets)) * loss
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+NEAR_MISSES = {
+    "alpha-on-negatives": ("your output matches alpha applied to the negative class (1 - alpha to the positives); "
+                           "this problem weighs positives (target 1) by alpha and negatives by 1 - alpha, as "
+                           "torchvision's sigmoid_focal_loss (see the prompt)", _alpha_on_negatives),
+}
+
+
 def cases() -> list[Case]:
     import torch
 

@@ -6,6 +6,27 @@ by a new tensor instead of clipped in place is reported."""
 from drillcli.fixtures import Case, make_case
 
 RETURNS = ("total_norm", "grads", "params")
+
+
+def _per_parameter(parameters, max_norm, norm_type=2.0):
+    """Each gradient clipped by its own norm; returns the global norm."""
+    import torch
+
+    params = [parameters] if isinstance(parameters, torch.Tensor) else list(parameters)
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return torch.tensor(0.0)
+    norms = torch.stack([torch.linalg.vector_norm(g, norm_type) for g in grads])
+    for g, n in zip(grads, norms):
+        g.mul_(torch.clamp(max_norm / (n + 1e-6), max=1.0))
+    return torch.linalg.vector_norm(norms, norm_type)
+
+
+NEAR_MISSES = {
+    "per-parameter": ("your output matches each parameter's gradient clipped by its own norm; this problem clips "
+                      "every gradient by one coefficient from the global norm over all of them (see the prompt)",
+                      _per_parameter),
+}
 # no REFERENCE_DTYPE: expected values are computed in the gradients' dtype, as torch does, so
 # that a float32 norm whose sum overflows is inf (the p3-overflow cases)
 

@@ -6,6 +6,22 @@ RETURNS = ("loss",)
 REFERENCE_DTYPE = "float64"
 
 
+def _smooth_l1(input, target, delta=1.0, reduction="mean"):
+    """Smooth L1 with beta = delta: the Huber loss divided by delta."""
+    import torch
+
+    r = (input - target).abs()
+    loss = torch.where(r < delta, 0.5 * r ** 2 / delta, r - 0.5 * delta)
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+NEAR_MISSES = {
+    "smooth-l1": ("your output matches smooth L1 with beta = delta (F.smooth_l1_loss, the Huber loss divided by "
+                  "delta); this problem is the Huber loss, 0.5 r^2 inside and delta * (|r| - 0.5 delta) outside "
+                  "(see the prompt)", _smooth_l1),
+}
+
+
 def cases() -> list[Case]:
     import torch
 

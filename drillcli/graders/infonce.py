@@ -6,6 +6,23 @@ RETURNS = ("loss",)
 REFERENCE_DTYPE = "float64"
 
 
+def _dot_product(a, b, temperature=0.07, symmetric=True):
+    """InfoNCE on raw dot products: the embeddings are not L2-normalised."""
+    import torch
+    import torch.nn.functional as F
+
+    logits = a @ b.T / temperature
+    labels = torch.arange(a.shape[0])
+    loss_ab = F.cross_entropy(logits, labels)
+    return (loss_ab + F.cross_entropy(logits.T, labels)) / 2 if symmetric else loss_ab
+
+
+NEAR_MISSES = {
+    "dot-product": ("your output matches InfoNCE on raw dot products (embeddings not normalised); this problem "
+                    "uses cosine similarities, each row L2-normalised before a @ b.T (see the prompt)", _dot_product),
+}
+
+
 def cases() -> list[Case]:
     import torch
 

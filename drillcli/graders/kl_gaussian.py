@@ -6,6 +6,22 @@ RETURNS = ("kl",)
 REFERENCE_DTYPE = "float64"
 
 
+def _reversed(mu_q, logvar_q, mu_p=None, logvar_p=None):
+    """KL(p || q) where KL(q || p) is asked."""
+    import torch
+
+    if mu_p is None:
+        mu_p, logvar_p = torch.zeros_like(mu_q), torch.zeros_like(logvar_q)
+    dist = ((mu_q - mu_p) * torch.exp(-0.5 * logvar_q)) ** 2
+    return (0.5 * (torch.exp(logvar_p - logvar_q) + dist - 1 - (logvar_p - logvar_q))).sum(dim=-1)
+
+
+NEAR_MISSES = {
+    "reversed-direction": ("your output matches KL(p || q), the divergence in the other direction; this problem "
+                           "asks for KL(q || p), the VAE term with q the posterior (see the prompt)", _reversed),
+}
+
+
 def cases() -> list[Case]:
     import torch
 

@@ -6,6 +6,24 @@ RETURNS = ("loss",)
 REFERENCE_DTYPE = "float64"
 
 
+def _over_other_classes(logits, target, smoothing=0.1, reduction="mean"):
+    """Label smoothing with eps / (C - 1) on each wrong class and none on the true one."""
+    import torch
+
+    logp = torch.log_softmax(logits, dim=1)
+    nll = -logp.gather(1, target.unsqueeze(1)).squeeze(1)
+    others = (-logp.sum(dim=1) - nll) / (logits.shape[1] - 1)
+    loss = (1 - smoothing) * nll + smoothing * others
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+NEAR_MISSES = {
+    "over-other-classes": ("your output matches the smoothing mass spread as eps / (C - 1) over the wrong classes "
+                           "only; this problem spreads eps / C over all C classes, the true one included, as PyTorch "
+                           "(see the prompt)", _over_other_classes),
+}
+
+
 def cases() -> list[Case]:
     import torch
 

@@ -1,9 +1,51 @@
 """Cases for lion: the same model-and-batches harness as adamw
 (see drillcli/graders/adamw.py for the case layout and the run hook)."""
 
+from functools import partial
+
 from drillcli.fixtures import Case
 # RETURNS, REFERENCE_DTYPE and the run hook are re-exported: the worker and the build read them from this module
 from drillcli.graders.adamw import REFERENCE_DTYPE, RETURNS, run, standard_cases  # noqa: F401
+
+
+def _variant(params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, swapped=False, reversed_weights=False):
+    """Lion with one convention changed: the two betas' roles swapped, or the update's
+    interpolation weighted the other way round, c = beta1 * g + (1 - beta1) * m."""
+    import torch
+
+    b1, b2 = betas[::-1] if swapped else betas
+
+    class Variant:
+        def __init__(self):
+            self.params = list(params)
+            self.m = [torch.zeros_like(p) for p in self.params]
+
+        def zero_grad(self):
+            for p in self.params:
+                p.grad = None
+
+        @torch.no_grad()
+        def step(self):
+            for p, m in zip(self.params, self.m):
+                if p.grad is None:
+                    continue
+                g = p.grad
+                c = b1 * g + (1 - b1) * m if reversed_weights else b1 * m + (1 - b1) * g
+                p.mul_(1 - lr * weight_decay)
+                p.sub_(lr * torch.sign(c))
+                m.mul_(b2).add_(g, alpha=1 - b2)
+
+    return Variant()
+
+
+NEAR_MISSES = {
+    "interpolation-reversed": ("your output matches the update's interpolation weighted the other way round, "
+                               "c = beta1 * g + (1 - beta1) * m; this problem uses c = beta1 * m + (1 - beta1) * g, "
+                               "beta1 on the momentum (see the prompt)", partial(_variant, reversed_weights=True)),
+    "betas-swapped": ("your output matches Lion with the betas' roles swapped (beta2 for the update's "
+                      "interpolation, beta1 for the momentum); this problem interpolates with beta1 and updates "
+                      "the momentum with beta2 (see the prompt)", partial(_variant, swapped=True)),
+}
 
 
 def cases() -> list[Case]:

@@ -6,6 +6,22 @@ RETURNS = ("ppl", "seq_ppl")
 REFERENCE_DTYPE = "float64"
 
 
+def _base_2(logits, targets, pad_id):
+    """2 ** (mean NLL), the NLL still in nats."""
+    import torch
+
+    logp = logits - torch.logsumexp(logits, dim=-1, keepdim=True)
+    mask = targets != pad_id
+    nll = -logp.gather(-1, torch.where(mask, targets, 0)[..., None]).squeeze(-1) * mask
+    return 2 ** (nll.sum() / mask.sum()), 2 ** (nll.sum(dim=1) / mask.sum(dim=1))
+
+
+NEAR_MISSES = {
+    "base-2-of-nats": ("your output matches 2 ** (mean NLL) with the NLL in nats; perplexity is exp of the mean "
+                       "NLL in nats (2 ** only goes with a log2 NLL, in bits) (see the prompt)", _base_2),
+}
+
+
 def cases() -> list[Case]:
     import torch
 

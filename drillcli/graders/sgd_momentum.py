@@ -6,6 +6,39 @@ from drillcli.fixtures import Case
 from drillcli.graders.adamw import REFERENCE_DTYPE, RETURNS, run, standard_cases  # noqa: F401
 
 
+def _ema_momentum(params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
+    """SGD whose buffer is an exponential average of the gradients, buf = mu * buf + (1 - mu) * g
+    from zeros (dampening = mu)."""
+    import torch
+
+    class Variant:
+        def __init__(self):
+            self.params = list(params)
+            self.buf = [torch.zeros_like(p) for p in self.params]
+
+        def zero_grad(self):
+            for p in self.params:
+                p.grad = None
+
+        @torch.no_grad()
+        def step(self):
+            for p, buf in zip(self.params, self.buf):
+                if p.grad is None:
+                    continue
+                g = p.grad + weight_decay * p
+                buf.mul_(momentum).add_(g, alpha=1 - momentum)
+                p.sub_(lr * (g + momentum * buf if nesterov else buf))
+
+    return Variant()
+
+
+NEAR_MISSES = {
+    "ema-momentum": ("your output matches momentum as an exponential average, buf = mu * buf + (1 - mu) * g "
+                     "(dampening = mu); this problem accumulates raw gradients, buf = mu * buf + g, as "
+                     "torch.optim.SGD with dampening 0 (see the prompt)", _ema_momentum),
+}
+
+
 def cases() -> list[Case]:
     base = {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.0, "nesterov": False}
     overrides = {  # SGD's step is proportional to the gradient: keep the scaled-loss cases finite

@@ -6,6 +6,30 @@ RETURNS = ("out",)
 REFERENCE_DTYPE = "float64"
 
 
+def _silu_on_up(d_model, d_ff):
+    """SwiGLU with silu on w3(x), the up projection, instead of the gate w1(x)."""
+    import torch.nn.functional as F
+    from torch import nn
+
+    class SwiGLU(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w1 = nn.Linear(d_model, d_ff, bias=False)
+            self.w3 = nn.Linear(d_model, d_ff, bias=False)
+            self.w2 = nn.Linear(d_ff, d_model, bias=False)
+
+        def forward(self, x):
+            return self.w2(self.w1(x) * F.silu(self.w3(x)))
+
+    return SwiGLU()
+
+
+NEAR_MISSES = {
+    "silu-on-up": ("your output matches silu applied to w3(x), the up projection; this problem applies it to the "
+                   "gate w1(x) (gate_proj), times w3(x) (see the prompt)", _silu_on_up),
+}
+
+
 def cases() -> list[Case]:
     import torch
 

@@ -3,10 +3,34 @@ per step of the case's step list (in the order given: the function must be state
 returns the learning rates as one float64 array."""
 
 import numbers
+from functools import partial
 
 from drillcli.fixtures import Case, make_case
 
 RETURNS = ("lr",)
+
+
+def _warmup_from_one(step, max_lr, min_lr, warmup_steps, total_steps, *, denominator_extra=0):
+    """The schedule with the warmup counted from step + 1: max_lr * (step + 1) / warmup_steps, or
+    nanoGPT's max_lr * (step + 1) / (warmup_steps + 1) with denominator_extra=1."""
+    import math
+
+    if step < warmup_steps:
+        return max_lr * (step + 1) / (warmup_steps + denominator_extra)
+    if step >= total_steps:
+        return min_lr
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
+    return min_lr + 0.5 * (max_lr - min_lr) * (1.0 + math.cos(math.pi * progress))
+
+
+NEAR_MISSES = {
+    "warmup-from-step-plus-one": ("your output matches a warmup of max_lr * (step + 1) / warmup_steps (max_lr "
+                                  "already at step warmup_steps - 1); this problem's warmup is max_lr * step / "
+                                  "warmup_steps, 0 at step 0 (see the prompt)", _warmup_from_one),
+    "nanogpt-warmup": ("your output matches nanoGPT's warmup, max_lr * (step + 1) / (warmup_steps + 1); this "
+                       "problem's warmup is max_lr * step / warmup_steps, 0 at step 0 (see the prompt)",
+                       partial(_warmup_from_one, denominator_extra=1)),
+}
 
 
 def run(entry, kind, case, names):

@@ -8,7 +8,8 @@ import torch
 
 from drillcli.catalog import Catalog
 from drillcli.graders import adam as grader
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, mutate, reference, stored_cases
+from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, mutate,
+                           reference, stored_cases)
 
 PROBLEM = "adam"
 
@@ -207,3 +208,15 @@ def test_reference_matches_torch_optim_on_every_case():
         torch.testing.assert_close(ours, theirs, msg=case.name)
         atol, rtol = spec.tol(str(case.outputs["params"].dtype))
         np.testing.assert_allclose(theirs.numpy(), case.outputs["params"], atol=atol, rtol=rtol, err_msg=case.name)
+
+
+NEAR_MISSES = {
+    "epsilon-hat": BUGS["tensorflow-epsilon-hat"],
+    "no-bias-correction": BUGS["no-bias-correction"],
+    "decoupled-decay": BUGS["decoupled-decay-like-adamw"],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

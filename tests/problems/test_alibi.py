@@ -8,7 +8,8 @@ import math
 import pytest
 import torch
 
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe,
+                           reference, stored_cases)
 
 PROBLEM = "alibi"
 
@@ -223,3 +224,14 @@ def test_reference_matches_published_slopes_and_bias_on_every_case():
             b = bloom.masked_fill(~causal, float("-inf")).softmax(-1)
             torch.testing.assert_close(a, b, msg=case.name)
         torch.testing.assert_close(torch.from_numpy(case.outputs["bias"]), bias, rtol=0, atol=0)
+
+
+NEAR_MISSES = {
+    "power-of-two-rule-for-every-head-count": BUGS["power-of-two-formula-for-every-head-count"],
+    "sign-flipped": BUGS["sign-flipped"],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

@@ -7,7 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe,
+                           reference, stored_cases)
 
 PROBLEM = "cross-entropy"
 
@@ -215,3 +216,14 @@ def test_reference_matches_torch_values_and_gradients_on_every_case():
         torch.testing.assert_close(ours, theirs, msg=case.name)
         torch.testing.assert_close(logits.grad, lib_logits.grad, msg=case.name)
         assert ours.shape == () and torch.isfinite(ours), case.name
+
+
+NEAR_MISSES = {
+    "mean-over-all-rows": BUGS["mean-over-all-rows"],
+    "smoothing-over-other-classes": BUGS["smoothing-over-other-classes"],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

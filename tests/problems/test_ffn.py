@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
 from drillcli.solutions.ffn import FeedForward, gelu
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, stored_cases
+from tests.support import assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, stored_cases
 
 PROBLEM = "ffn"
 
@@ -244,3 +244,13 @@ def test_reference_matches_torch_on_every_case():
         # the stored expected values (float32 cases: computed in float64) agree with the library too
         expected = torch.from_numpy(case.outputs["out"])
         torch.testing.assert_close(lib(x).detach().to(expected.dtype), expected, msg=case.name, atol=2e-5, rtol=1e-4)
+
+
+NEAR_MISSES = {
+    "tanh-everywhere": BUGS["tanh-always"],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

@@ -7,7 +7,8 @@ import torch
 
 from drillcli.graders.grad_clip import run
 from drillcli.harness import to_user
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe,
+                           reference, stored_cases)
 
 PROBLEM = "grad-clip"
 
@@ -220,3 +221,13 @@ def test_reference_matches_torch_clip_grad_norm_on_every_case():
         torch.testing.assert_close(ours["grads"], torch.cat(lib_grads) if lib_grads else ours["grads"] * 0,
                                    msg=case.name)
         assert ours["total_norm"].dtype == lib_total.dtype, case.name
+
+
+NEAR_MISSES = {
+    "per-parameter": BUGS["clip-each-parameter-separately"],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

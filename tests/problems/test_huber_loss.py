@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, mutate, reference, stored_cases
+from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, mutate,
+                           reference, stored_cases)
 
 PROBLEM = "huber-loss"
 
@@ -112,3 +113,13 @@ def test_reference_matches_torch_on_every_case():
             theirs.backward(up)
             torch.testing.assert_close(x.grad, x2.grad, msg=case.name)
             torch.testing.assert_close(y.grad, y2.grad, msg=case.name)
+
+
+NEAR_MISSES = {
+    "smooth-l1": BUGS["smooth-l1-instead-of-huber"],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

@@ -9,7 +9,8 @@ import torch
 from torch.distributions import Independent, Normal, kl_divergence
 
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, mutate, reference, stored_cases
+from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, mutate,
+                           reference, stored_cases)
 
 PROBLEM = "kl-gaussian"
 
@@ -139,3 +140,13 @@ def test_reference_matches_torch_distributions_on_every_case():
             for mine, lib in ((mq, m2), (lq, l2), (mp, p2m), (lp, p2l)):
                 if mine is not None and mine.requires_grad:
                     torch.testing.assert_close(mine.grad, lib.grad, msg=case.name)
+
+
+NEAR_MISSES = {
+    "reversed-direction": BUGS["reversed-direction"],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, mutate, reference, stored_cases
+from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, mutate,
+                           reference, stored_cases)
 
 PROBLEM = "label-smoothing"
 
@@ -140,3 +141,13 @@ def test_reference_matches_torch_on_every_case():
             ours.backward(up)
             theirs.backward(up)
             torch.testing.assert_close(logits.grad, x2.grad, msg=case.name)
+
+
+NEAR_MISSES = {
+    "over-other-classes": BUGS["eps-over-c-minus-1-wrong-classes"],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

@@ -9,7 +9,8 @@ import torch
 
 from drillcli.catalog import Catalog
 from drillcli.graders import lion as grader
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, mutate, reference, stored_cases
+from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, mutate,
+                           reference, stored_cases)
 
 PROBLEM = "lion"
 
@@ -204,3 +205,14 @@ def test_reference_matches_the_published_rule_on_every_case():
         atol, rtol = spec.tol(str(case.outputs["params"].dtype))
         torch.testing.assert_close(ours, paper, atol=atol, rtol=rtol, msg=case.name)
         np.testing.assert_allclose(paper.numpy(), case.outputs["params"], atol=atol, rtol=rtol, err_msg=case.name)
+
+
+NEAR_MISSES = {
+    "interpolation-reversed": BUGS["interpolation-reversed"],
+    "betas-swapped": BUGS["betas-swapped"],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

@@ -7,7 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe,
+                           reference, stored_cases)
 
 PROBLEM = "perplexity"
 
@@ -151,3 +152,13 @@ def test_reference_matches_torch_cross_entropy_on_every_case():
                                for b in range(logits.shape[0])])
         torch.testing.assert_close(ppl, lib, msg=case.name)
         torch.testing.assert_close(seq_ppl, lib_seq, msg=case.name)
+
+
+NEAR_MISSES = {
+    "base-2-of-nats": BUGS["base-2-exponent"],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

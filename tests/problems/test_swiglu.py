@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
 from drillcli.solutions.swiglu import SwiGLU
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, stored_cases
+from tests.support import assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, stored_cases
 
 PROBLEM = "swiglu"
 
@@ -145,3 +145,13 @@ def test_reference_matches_torch_on_every_case():
         expected = torch.from_numpy(case.outputs["out"])
         # the stored values (float32 cases: computed in float64, rounded once) within the spec's tolerance
         torch.testing.assert_close(lib.detach().to(expected.dtype), expected, msg=case.name, atol=1e-5, rtol=1e-4)
+
+
+NEAR_MISSES = {
+    "silu-on-up": BUGS["gate-and-up-swapped"],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)

@@ -7,7 +7,8 @@ import warnings
 import pytest
 import torch
 
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe,
+                           reference, stored_cases)
 
 PROBLEM = "warmup-cosine"
 
@@ -205,3 +206,14 @@ def test_reference_matches_torch_schedulers_on_every_case():
             stepped = _stepped_schedule(*args, v["total_steps"] + 1)
             full = [ref(s, *args) for s in range(v["total_steps"] + 1)]
             assert full == pytest.approx(stepped, rel=1e-9, abs=1e-15), case.name
+
+
+NEAR_MISSES = {
+    "warmup-from-step-plus-one": BUGS["warmup-off-by-one"],
+    "nanogpt-warmup": BUGS["nanogpt-warmup-plus-one"],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)
