@@ -9,6 +9,7 @@ import ast
 import json
 import signal
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -229,12 +230,35 @@ def assemble(spec: Spec, cases: list[Any], run: WorkerRun, check: Any) -> Verdic
     return verdict
 
 
+def stored_cases(fixture: Path) -> list[Any]:
+    """The fixture's cases, read once per process while the file is unchanged (a warm
+    session grades the same problem again and again; decompressing costs ~30 ms)."""
+    stat = fixture.stat()
+    return _load_cases(fixture, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _load_cases(fixture: Path, mtime_ns: int, size: int) -> list[Any]:
+    """Read-only arrays: a grade that tried to change a shared case would raise, not leak."""
+    import numpy as np
+
+    from drillcli.fixtures import load_cases
+
+    cases = load_cases(fixture)
+    for case in cases:
+        arrays = [*case.inputs.values(), *case.outputs.values(),
+                  *(a for outputs in case.near.values() for a in outputs.values())]
+        for array in arrays:
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+    return cases
+
+
 def grade(spec: Spec, user_file: Path, catalog: Catalog | None = None,
           worker: WorkerProcess | None = None) -> Verdict:
     """Grade `user_file` as problem `spec`: its bytes are read once, and the verdict and
     its code hash are about exactly those bytes. `worker` is a warm grading process; by
     default one is started for this grade alone (its torch import overlaps the loading here)."""
-    from drillcli.fixtures import load_cases
     from drillcli.workspace import hash_bytes
 
     catalog = catalog or Catalog()
@@ -246,7 +270,7 @@ def grade(spec: Spec, user_file: Path, catalog: Catalog | None = None,
         worker.start()
         try:
             with scratch("grade") as tmp:
-                cases = load_cases(catalog.fixture_path(spec))
+                cases = stored_cases(catalog.fixture_path(spec))
                 run = run_worker(spec, source, user_file.resolve().parent, cases, tmp, worker, catalog)
                 verdict = assemble(spec, cases, run, load_check(spec))
         finally:
