@@ -28,7 +28,7 @@ def user_line(user_file: str) -> str:
     return ""
 
 
-def _resolve(dotted: str) -> tuple[Any, str] | None:
+def resolve(dotted: str) -> tuple[Any, str] | None:
     """(owner object, attribute name) for a dotted API name, or None if absent."""
     parts = dotted.split(".")
     for cut in range(len(parts) - 1, 0, -1):
@@ -58,7 +58,7 @@ def install_api_guard(forbid: tuple[str, ...], user_file: str) -> None:
     module stays importable (library internals import it), but its public functions and
     classes are replaced: `torch.optim` refuses `torch.optim.Adam(...)` however it was reached."""
     for name in forbid:
-        found = _resolve(name)
+        found = resolve(name)
         if found is None:
             continue
         owner, attr = found

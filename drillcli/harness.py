@@ -13,6 +13,9 @@ import torch
 
 from drillcli.fixtures import LIST, NDARRAY, TENSOR, Case
 
+# Imported by torch on a process's first backward (symbolic shapes, sympy: about half a
+# second); a warm grading server imports them while it waits for its second request.
+AUTOGRAD_IMPORTS = ("torch.fx.experimental.symbolic_shapes",)
 STATE_PREFIX = "state."   # inputs named state.<param> form the module's state_dict
 PRIVATE_PREFIX = "_"      # inputs only the grader uses (e.g. _upstream, the gradient fed to backward)
 
@@ -167,15 +170,24 @@ def gradients(case: Case, returned: dict[str, Any], named: dict[str, Any]) -> di
             for g in case.grad}
 
 
+COPY_HINT = {TENSOR: "{0} = {0}.clone()", NDARRAY: "{0} = {0}.copy()", LIST: "{0} = list({0})"}
+
+
 def check_inputs_unchanged(case: Case, named: dict[str, Any]) -> None:
-    """A caller's tensors must come back as they went in: `q /= sqrt(d)` is a bug."""
+    """A caller's tensors, arrays and lists must come back as they went in: `q /= sqrt(d)`
+    and `nums.sort()` are bugs."""
     for name, value in named.items():
-        if case.kinds[name] not in (TENSOR, NDARRAY) or name.startswith(PRIVATE_PREFIX):
+        kind = case.kinds[name]
+        if kind not in COPY_HINT or name.startswith(PRIVATE_PREFIX):
             continue
         now = to_numpy(value) if isinstance(value, torch.Tensor) else value
-        if not np.array_equal(np.asarray(now), case.inputs[name], equal_nan=True):
-            raise ModifiedInput(f"your code modified its input `{name}` in place; "
-                                f"work on a copy (e.g. {name} = {name}.clone()) or use out-of-place ops")
+        try:
+            same = np.array_equal(np.asarray(now), case.inputs[name], equal_nan=True)
+        except (ValueError, TypeError):   # a list that no longer converts to an array
+            same = False
+        if not same:
+            raise ModifiedInput(f"your code modified its input `{name}` in place; work on a copy "
+                                f"(e.g. {COPY_HINT[kind].format(name)}) or use out-of-place operations")
 
 
 def run_case(entry: Callable, kind: str, case: Case, names: list[str]) -> dict[str, Any]:

@@ -53,14 +53,30 @@ def preload() -> None:
     from drillcli import containment, guard, harness, worker  # noqa: F401
 
 
-def warm_imports(module: str) -> None:
-    """The problem's grader, and the modules it names in WARM_IMPORTS (slow, lazily imported
-    by torch on its path), imported here once so that every child forked after it has them."""
+def warm_imports(request: dict[str, Any]) -> None:
+    """Imported here once, so that every child forked after it has them: the problem's
+    grader, the modules it names in WARM_IMPORTS (slow, lazily imported by torch on its
+    path), and the modules of its forbidden APIs (the child's guard replaces those
+    functions, and `scipy.special` alone takes half a second to import)."""
     import importlib
 
-    grader = importlib.import_module(f"drillcli.graders.{module}")
+    from drillcli.guard import resolve
+
+    grader = importlib.import_module(f"drillcli.graders.{request['module']}")
     for name in getattr(grader, "WARM_IMPORTS", ()):
         importlib.import_module(name)
+    for name in request.get("forbid", ()):
+        resolve(name)
+
+
+def idle_warmup() -> None:
+    """After the first grade, while the user edits: what torch imports on a first backward,
+    so that no later child pays for it. (A cold grade's server is killed before this ends.)"""
+    from drillcli.harness import AUTOGRAD_IMPORTS
+
+    for name in AUTOGRAD_IMPORTS:
+        if name not in sys.modules:
+            __import__(name)
 
 
 class Channel:
@@ -250,12 +266,16 @@ def serve() -> None:
         while True:
             request = json.loads(channel.next_line())
             if "module" in request:
-                warm_imports(request["module"])   # a grader that fails to import fails in the child, with its message
+                try:
+                    warm_imports(request)
+                except Exception:  # noqa: BLE001 - the child meets the same failure and reports it
+                    pass
             grade = Grade(request, channel)
             current[:] = [grade.pid]
             reply = grade.supervise()
             current.clear()
             channel.send(reply)
+            idle_warmup()
     except ParentGone:
         shutdown()
 

@@ -82,6 +82,7 @@ class WorkerProcess:
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
         self.ready = False
+        self.busy = False    # a request is in flight
         self.buffer = b""
 
     def __enter__(self) -> WorkerProcess:
@@ -110,13 +111,16 @@ class WorkerProcess:
                 self.close()
                 raise WorkerError(hello["error"])
             self.ready = True
+        self.busy = True   # until the reply: an interrupted request leaves it set, so close() lets the server clean up
         try:
             self.proc.stdin.write((json.dumps(request) + "\n").encode())
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             self.close()
             raise WorkerError("the grading process ended before it got the request") from None
-        return self._reply(request["time_limit_s"] + REPLY_SLACK_S, "grade")
+        reply = self._reply(request["time_limit_s"] + REPLY_SLACK_S, "grade")
+        self.busy = False
+        return reply
 
     def _reply(self, timeout_s: float, what: str) -> dict[str, Any]:
         assert self.proc is not None and self.proc.stdout is not None
@@ -135,11 +139,14 @@ class WorkerProcess:
         return json.loads(line)
 
     def close(self) -> None:
-        """Close stdin (the server kills any grade in flight and exits), then make sure."""
+        """Stop the server. Idle, it is killed outright (its grades are all reaped); with a
+        grade in flight, closing stdin lets it kill that grade's processes first."""
         proc, self.proc = self.proc, None
         if proc is None:
             return
         try:
+            if not self.busy:
+                proc.kill()
             if proc.stdin is not None:
                 proc.stdin.close()
             proc.wait(timeout=2)
@@ -147,5 +154,6 @@ class WorkerProcess:
             proc.kill()
             proc.wait()
         finally:
+            self.busy = False
             if proc.stdout is not None:
                 proc.stdout.close()
