@@ -60,7 +60,7 @@ def main() -> None:
         for name, cmd, floor_name, floor_cmd, target in rows:
             t, m = measure(cmd, args.repeat, env)
             ft, fm = measure(floor_cmd, args.repeat, env)
-            print(f"{name:<18}{t:>8.3f}s{ft:>8.3f}s{t / ft:>8.2f}{target:>8.1f}{m:>10.0f}{fm:>11.0f}{m / fm:>7.2f}"
+            print(f"{name:<18}{t:>8.3f}s{ft:>8.3f}s{t / ft:>8.2f}{target:>8.2f}{m:>10.0f}{fm:>11.0f}{m / fm:>7.2f}"
                   f"   (floor: {floor_name})")
 
 

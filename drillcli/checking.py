@@ -81,9 +81,13 @@ def check_all(specs: list[Spec], catalog: Catalog, jobs: int | None = None) -> I
         finally:
             workers.put(worker)
 
+    # the largest fixtures (the costliest builds) start first, so that no job is left alone at the end
+    first = sorted(specs, key=lambda s: -catalog.fixture_path(s).stat().st_size)
     try:
         with ThreadPoolExecutor(jobs) as pool:
-            yield from pool.map(run, specs)
+            futures = {spec.id: pool.submit(run, spec) for spec in first}
+            for spec in specs:
+                yield futures[spec.id].result()
     finally:
         while not workers.empty():
             workers.get().close()
