@@ -95,6 +95,7 @@ class WorkerProcess:
         """Spawn the server if none is running; its imports overlap the caller's work."""
         if self.proc is not None and self.proc.poll() is None:
             return
+        self.close()   # a server that died: release its pipes
         sweep()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "drillcli.server"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
