@@ -8,7 +8,7 @@ import torch
 from drillcli.graders.grad_clip import run
 from drillcli.harness import to_user
 from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe,
-                           reference, stored_cases)
+                           mutate, reference, stored_cases)
 
 PROBLEM = "grad-clip"
 
@@ -92,20 +92,8 @@ BUGS = {
                 g.mul_(coef)
             return torch.tensor(total, dtype=grads[0].dtype)
     """,
-    "rebinds-p-grad": """
-        import torch
-        def clip_grad_norm(parameters, max_norm, norm_type=2.0):
-            params = [parameters] if isinstance(parameters, torch.Tensor) else [*parameters]
-            with_grad = [p for p in params if p.grad is not None]
-            if not with_grad:
-                return torch.tensor(0.0)
-            norms = torch.stack([p.grad.norm(norm_type) for p in with_grad])
-            total = norms.norm(norm_type)
-            coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
-            for p in with_grad:
-                p.grad = p.grad * coef
-            return total
-    """,
+    # the caller's p.grad objects are left unclipped: a new tensor is bound instead
+    "rebinds-p-grad": mutate(CORRECT["norm-of-norms"], ("p.grad.mul_(coef)", "p.grad = p.grad * coef")),
     "clip-each-parameter-separately": _HEAD + """
     norms = [torch.linalg.vector_norm(g, norm_type) for g in grads]
     for g, n in zip(grads, norms):
