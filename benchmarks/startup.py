@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     drill = str(Path(sys.executable).with_name("drill"))
-    solution = str(ROOT / "drillcli" / "solutions" / "attention.py")
+    solution = str(ROOT / "solutions" / "attention.py")
     with tempfile.TemporaryDirectory() as home:
         # bytecode caching on, as for any installed package: without it every run recompiles drill
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}

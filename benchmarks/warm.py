@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DRILL = str(Path(sys.executable).with_name("drill"))
-FIX = (ROOT / "drillcli" / "solutions" / "attention.py").read_text()
+FIX = (ROOT / "solutions" / "attention.py").read_text()
 BUG = FIX.replace(" / math.sqrt(q.shape[-1])", "")   # the classic: no scale
 
 

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from drillcli.spec import Spec, SpecError, load_spec
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def builtin_root() -> Path:
+    """The folder holding the built-in problems/, solutions/ and graders/: the repository's
+    top level in a checkout, the package folder in a wheel. pyproject.toml maps both to the
+    `drillcli.problems`, `drillcli.solutions` and `drillcli.graders` packages."""
+    found = importlib.util.find_spec("drillcli.problems")
+    if found is None or not found.submodule_search_locations:
+        raise RuntimeError("drill's catalog is not installed: run `pip install -e .` in the repository")
+    return Path(next(iter(found.submodule_search_locations))).resolve().parent
 
 
 class UnknownProblem(LookupError):
@@ -47,7 +58,7 @@ def _summary(spec: Spec) -> Summary:
 class Catalog:
     """The problems under one root folder (`problems/<id>/spec.yaml`)."""
 
-    root: Path = PACKAGE_DIR
+    root: Path = field(default_factory=builtin_root)
 
     @property
     def problems_dir(self) -> Path:

@@ -13,13 +13,13 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from drillcli import paths
-from drillcli.catalog import PACKAGE_DIR, Catalog
+from drillcli.catalog import Catalog, builtin_root
 from drillcli.cli import app
 from drillcli.store import Store
 from drillcli.verdict import CaseResult, Verdict
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)   # a Monday
-SOLUTION = PACKAGE_DIR / "solutions" / "attention.py"
+SOLUTION = builtin_root() / "solutions" / "attention.py"
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +81,7 @@ def tiny_catalog(root: Path, ids: list[str]) -> Catalog:
     for pid in ids:
         folder = root / "problems" / pid
         folder.mkdir(parents=True)
-        spec = (PACKAGE_DIR / "problems" / "attention" / "spec.yaml").read_text()
+        spec = (builtin_root() / "problems" / "attention" / "spec.yaml").read_text()
         (folder / "spec.yaml").write_text(spec.replace("id: attention", f"id: {pid}").replace("aliases: [sdpa]", ""))
-        shutil.copy(PACKAGE_DIR / "problems" / "attention" / "stub.py", folder / "stub.py")
+        shutil.copy(builtin_root() / "problems" / "attention" / "stub.py", folder / "stub.py")
     return Catalog(root)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from drillcli.cli import app
 
 runner = CliRunner()
-SOLUTION = Path("drillcli/solutions/attention.py").resolve()
+SOLUTION = Path("solutions/attention.py").resolve()
 
 
 def drill(*args: str):
@@ -69,7 +69,7 @@ def test_start_copies_the_stub_and_grade_reports_not_implemented():
     result = drill("start", "attention")
     assert result.exit_code == 0
     workspace_file = Path(os.environ["DRILL_WORKSPACE"]) / "attention.py"
-    assert workspace_file.read_text() == Path("drillcli/problems/attention/stub.py").read_text()
+    assert workspace_file.read_text() == Path("problems/attention/stub.py").read_text()
     assert str(workspace_file) in result.output.replace("\n", "")
     graded = drill("grade")
     assert graded.exit_code == 1

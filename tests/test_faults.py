@@ -18,7 +18,7 @@ import pytest
 from drillcli import paths
 from drillcli.store import GradeRecord, Store, database_error
 
-SOLUTION = Path("drillcli/solutions/attention.py").resolve()
+SOLUTION = Path("solutions/attention.py").resolve()
 DRILL = str(Path(sys.executable).parent / "drill")   # the console script a user runs
 PAGE = 4096
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from drillcli import paths
-from drillcli.catalog import PACKAGE_DIR
+from drillcli.catalog import builtin_root
 from drillcli.workspace import code_hash
 from tests.practice_support import SOLUTION, T0, at, db, drill, fake_grade, practice_env, store, verdict  # noqa: F401
 
-STUB = PACKAGE_DIR / "problems" / "attention" / "stub.py"
+STUB = builtin_root() / "problems" / "attention" / "stub.py"
 
 
 def test_start_opens_an_attempt_with_the_stub_hash_and_the_clock():

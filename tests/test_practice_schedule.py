@@ -9,7 +9,7 @@ import pytest
 from fsrs import Rating
 
 from drillcli import paths, practice, schedule
-from drillcli.catalog import PACKAGE_DIR
+from drillcli.catalog import builtin_root
 from tests.practice_support import (T0, at, drill, fake_grade, practice_env, store, tiny_catalog,  # noqa: F401
                                     verdict)
 
@@ -123,7 +123,7 @@ def test_review_session_fresh_stub_followups_and_self_rating(monkeypatch, fake_g
     assert result.exit_code == 0, result.output
     assert "reference answer" in result.output and "Session done" in result.output
     assert [b.read_text() for b in (path.parent / ".backups").iterdir()] == ["# yesterday's work\n"]
-    assert path.read_bytes() == (PACKAGE_DIR / "problems" / "attention" / "stub.py").read_bytes()
+    assert path.read_bytes() == (builtin_root() / "problems" / "attention" / "stub.py").read_bytes()
     last = store().reviews("attention")[-1]
     assert (last.hints_used, last.self_rating, last.rating, last.passed) == (1, 2, int(Rating.Hard), True)
     attempt = store().latest_attempt("attention")

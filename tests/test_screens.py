@@ -13,12 +13,12 @@ import pexpect
 import pytest
 
 from drillcli import paths
-from drillcli.catalog import PACKAGE_DIR, Catalog
+from drillcli.catalog import Catalog, builtin_root
 from drillcli.render import prompt_markdown
 from tests.support import mutate
 from tests.practice_support import at, drill, fake_grade, practice_env  # noqa: F401
 
-SOLUTION = PACKAGE_DIR / "solutions" / "attention.py"
+SOLUTION = builtin_root() / "solutions" / "attention.py"
 
 
 def _spawn(*args: str, rows: int, columns: int = 80, **env: str) -> pexpect.spawn:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from drillcli.catalog import PACKAGE_DIR, Catalog, UnknownProblem
+from drillcli.catalog import Catalog, UnknownProblem, builtin_root
 from drillcli.spec import SpecError, load_spec
 
 
 @pytest.fixture
 def spec_file(tmp_path: Path) -> Path:
     folder = tmp_path / "problems" / "attention"
-    shutil.copytree(PACKAGE_DIR / "problems" / "attention", folder)
+    shutil.copytree(builtin_root() / "problems" / "attention", folder)
     return folder / "spec.yaml"
 
 

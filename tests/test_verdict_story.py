@@ -13,7 +13,7 @@ from drillcli.render import verdict_document, verdict_view
 from drillcli.verdict import KIND_EXPLANATIONS, CaseResult, Verdict
 from tests.support import describe, mutate
 
-SOLUTIONS = Path(__file__).resolve().parent.parent / "drillcli" / "solutions"
+SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 
 
 def _solution(module: str) -> str:

@@ -10,7 +10,7 @@ SOLUTION = ATTENTION
 
 
 def test_stub_is_not_implemented(grade_source):
-    verdict = grade_source("attention", open("drillcli/problems/attention/stub.py").read())
+    verdict = grade_source("attention", open("problems/attention/stub.py").read())
     assert verdict.status == "not_implemented"
     assert all(c.kind == "not_implemented" for c in verdict.cases)
 
