@@ -9,7 +9,6 @@ the best float32 answer rather than one float32 formulation's rounding.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,11 +23,11 @@ from drillcli.spec import Spec
 
 
 def _grader(spec: Spec) -> Any:
-    return importlib.import_module(f"drillcli.graders.{spec.module_name}")
+    return spec.module("graders")
 
 
 def reference_entry(spec: Spec) -> Any:
-    return getattr(importlib.import_module(f"drillcli.solutions.{spec.module_name}"), spec.entry)
+    return getattr(spec.module("solutions"), spec.entry)
 
 
 def _upcast(case: Case) -> Case:

@@ -1,12 +1,15 @@
 """`drill check`: prove the catalog consistent, problem by problem, fanned out over the cores.
 
-For each problem: the stored fixtures match a fresh build from the reference, the
-reference solution passes, and the stub fails as not implemented. Grades go to warm
-grading servers, one per job, so the catalog costs one torch import per job.
+For each problem, in the order an author fixes them: the spec's fields are filled in, the
+stub defines the entry with the reference's signature, the reference runs on every case,
+the fixtures are built and reproducible, the reference passes, the stub fails as not
+implemented, and there are enough cases. Grades go to warm grading servers, one per job,
+so the catalog costs one torch import per job.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import queue
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +32,51 @@ class Checked:
 
 
 BUILD_LIMIT_S = 600.0   # a fresh build of one problem's fixtures in a grading child
+MIN_CASES = 20
+TODO = "TODO"
+
+
+def _parameters(path, entry: str, kind: str) -> list[str] | str:
+    """The entry's parameter names in a Python file (a class's __init__'s), or why not."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except OSError:
+        return f"{path.name} is missing"
+    except SyntaxError as exc:
+        return f"{path.name} has a syntax error on line {exc.lineno}"
+    wanted = ast.ClassDef if kind == "class" else (ast.FunctionDef, ast.AsyncFunctionDef)
+    node = next((n for n in tree.body if isinstance(n, wanted) and n.name == entry), None)
+    if node is None:
+        return f"{path.name} defines no {kind} {entry}"
+    if kind == "class":
+        node = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        if node is None:
+            return []
+    args = node.args
+    return [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs] if a.arg != "self"]
+
+
+def static_issues(spec: Spec, catalog: Catalog) -> tuple[list[str], bool]:
+    """What reading the files shows: fields left as TODO, a missing file, a stub whose entry
+    differs from the reference's; and whether the files are there to run at all."""
+    issues = [f"{spec.id}: spec.yaml: {name} still has a {TODO}" for name, text in (
+        ("title", spec.title), ("prompt", spec.prompt), ("hints", " ".join(spec.hints)),
+        ("followups", " ".join(f.q + f.a + " ".join(f.points) for f in spec.followups))) if TODO in text]
+    if len(spec.followups) < 2:
+        issues.append(f"{spec.id}: spec.yaml: followups has {len(spec.followups)}; write 2-4 concept questions")
+    grader = spec.source_root / "graders" / f"{spec.module_name}.py"
+    if not grader.is_file():
+        issues.append(f"{spec.id}: no grader at {grader} (`drill new` writes one)")
+    stub = _parameters(spec.folder / "stub.py", spec.entry, spec.kind)
+    reference = _parameters(catalog.solution_path(spec), spec.entry, spec.kind)
+    for where, found in (("stub", stub), ("reference", reference)):
+        if isinstance(found, str):
+            issues.append(f"{spec.id}: {where}: {found}")
+    runnable = grader.is_file() and isinstance(stub, list) and isinstance(reference, list)
+    if runnable and stub != reference:
+        issues.append(f"{spec.id}: the stub's {spec.entry}({', '.join(stub)}) differs from the reference's "
+                      f"{spec.entry}({', '.join(reference)})")
+    return issues, runnable
 
 
 def fresh_build(spec: Spec, catalog: Catalog, worker: WorkerProcess) -> list[Case] | str:
@@ -37,7 +85,7 @@ def fresh_build(spec: Spec, catalog: Catalog, worker: WorkerProcess) -> list[Cas
     from drillcli.worker_process import WorkerError, scratch
 
     with scratch("build") as tmp:
-        request = {"job": "build", "problem": spec.id, "catalog": str(catalog.root), "out_dir": str(tmp),
+        request = {"job": "build", "problem": spec.id, "spec_folder": str(spec.folder), "pack": spec.pack, "out_dir": str(tmp),
                    "time_limit_s": BUILD_LIMIT_S}
         try:
             reply = worker.run(request)
@@ -50,10 +98,19 @@ def fresh_build(spec: Spec, catalog: Catalog, worker: WorkerProcess) -> list[Cas
 
 
 def check_problem(spec: Spec, catalog: Catalog, worker: WorkerProcess) -> Checked:
+    """Every issue, in the order to fix them; a step that cannot run yet stops the list."""
     from drillcli.runner import grade
 
+    issues, runnable = static_issues(spec, catalog)
+    if not runnable:
+        return Checked(spec, issues, 0)
     fresh = fresh_build(spec, catalog, worker)
-    issues = [fresh] if isinstance(fresh, str) else differences(spec, load_cases(catalog.fixture_path(spec)), fresh)
+    if isinstance(fresh, str):
+        return Checked(spec, [*issues, fresh], 0)
+    if not catalog.fixture_path(spec).is_file():
+        issues.append(f"{spec.id}: no fixtures yet: run `drill build-fixtures {spec.id}`")
+        return Checked(spec, issues, len(fresh))
+    issues += differences(spec, load_cases(catalog.fixture_path(spec)), fresh)
     reference = grade(spec, catalog.solution_path(spec), catalog, worker=worker)
     if not reference.ok:
         first = reference.first_failure()
@@ -62,11 +119,15 @@ def check_problem(spec: Spec, catalog: Catalog, worker: WorkerProcess) -> Checke
     stub = grade(spec, spec.folder / "stub.py", catalog, worker=worker)
     if stub.status != "not_implemented":
         issues.append(f"{spec.id}: the stub grades as {stub.status}, not as not implemented")
-    return Checked(spec, issues, reference.total)
+    if len(fresh) < MIN_CASES:
+        issues.append(f"{spec.id}: {len(fresh)} cases; write at least {MIN_CASES} (readable ones first)")
+    return Checked(spec, issues, len(fresh))
 
 
 def check_all(specs: list[Spec], catalog: Catalog, jobs: int | None = None) -> Iterator[Checked]:
     """Results in the order of `specs`, computed `jobs` at a time (default: one per core)."""
+    if not specs:
+        return
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(specs)))
     workers: queue.Queue[WorkerProcess] = queue.Queue()
     for _ in range(jobs):
@@ -82,7 +143,7 @@ def check_all(specs: list[Spec], catalog: Catalog, jobs: int | None = None) -> I
             workers.put(worker)
 
     # the largest fixtures (the costliest builds) start first, so that no job is left alone at the end
-    first = sorted(specs, key=lambda s: -catalog.fixture_path(s).stat().st_size)
+    first = sorted(specs, key=lambda s: -_size(catalog.fixture_path(s)))
     try:
         with ThreadPoolExecutor(jobs) as pool:
             futures = {spec.id: pool.submit(run, spec) for spec in first}
@@ -91,6 +152,10 @@ def check_all(specs: list[Spec], catalog: Catalog, jobs: int | None = None) -> I
     finally:
         while not workers.empty():
             workers.get().close()
+
+
+def _size(path) -> int:
+    return path.stat().st_size if path.is_file() else 0
 
 
 def differences(spec: Spec, stored: list[Case], fresh: list[Case]) -> list[str]:

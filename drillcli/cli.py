@@ -46,10 +46,11 @@ def fail(message: str, code: int = USAGE_ERROR) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _spec(query: str, catalog: Catalog | None = None) -> Spec:
+def _spec(query: str, catalog: Catalog | None = None, typed: bool = True) -> Spec:
+    """The problem the user named (typed) or drill stored (typed=False: the id as it is)."""
     catalog = catalog or Catalog()
     try:
-        return catalog.spec(catalog.resolve(query))
+        return catalog.spec(catalog.resolve(query, typed))
     except UnknownProblem as exc:
         raise fail(str(exc)) from None
     except SpecError as exc:
@@ -101,19 +102,58 @@ def _targets(catalog: Catalog) -> dict[str, float]:
 
 
 @app.command("list")
-def list_problems(family: Optional[str] = typer.Option(None, "--family", "-f", help="Only this family.")) -> None:
-    """List the problems: id, title, family, difficulty, target minutes."""
+def list_problems(
+    family: Optional[str] = typer.Option(None, "--family", "-f", help="Only this family."),
+    status: Optional[str] = typer.Option(None, "--status", "-s", help="Only problems new, attempted, solved or due."),
+    as_json: bool = typer.Option(False, "--json", help="The catalog with your status on each, as JSON."),
+) -> None:
+    """List the problems: id, title, difficulty, target minutes and where you stand on each."""
+    from drillcli import clock
     from drillcli.listing import print_problems
+    from drillcli.standing import STATUSES, Standing
 
+    catalog = Catalog()
     try:
-        specs = Catalog().summaries()
+        specs = catalog.summaries()
     except SpecError as exc:
         raise fail(f"malformed spec: {exc}") from None
     if family:
         chosen = _family(family)
         specs = [s for s in specs if s.family == chosen]
-    specs.sort(key=lambda s: (FAMILIES.index(s.family), s.id))
-    print_problems(specs)
+    if status and status not in STATUSES:
+        raise fail(f"no status '{status}'; statuses: {', '.join(STATUSES)}")
+    standings, trouble = _standings()
+    if status:
+        specs = [s for s in specs if standings.get(s.id, Standing("new")).status == status]
+    specs.sort(key=lambda s: (s.pack, FAMILIES.index(s.family), s.id))
+    if as_json:
+        from dataclasses import asdict
+
+        typer.echo(json.dumps([{**asdict(s), "status": standings.get(s.id, Standing("new")).status,
+                                "due_at": _iso(standings.get(s.id, Standing("new")).due_at)} for s in specs], indent=1))
+        return
+    if not specs:
+        typer.echo(" ".join(filter(None, ["no", status, "problems", family and f"in {_family(family)}"])) + ".")
+        return
+    print_problems(specs, catalog.troubles() + ([trouble] if trouble else []), standings, clock.timestamp())
+
+
+def _standings():
+    """(status by problem id, None), or ({}, why the history could not be read): the list
+    itself never depends on the database."""
+    from drillcli.standing import standings
+    from drillcli.store import Store, StoreError
+
+    try:
+        return standings(Store(paths.db_path())), None
+    except StoreError as exc:
+        return {}, f"statuses unavailable: {exc}"
+
+
+def _iso(seconds: float | None) -> str | None:
+    from drillcli import clock
+
+    return None if seconds is None else clock.from_timestamp(seconds).isoformat()
 
 
 def _family(query: str) -> str:
@@ -240,12 +280,13 @@ def _store_or_trouble():
 
 def _graded_file(store, problem: Optional[str], file: Optional[Path]) -> tuple[Spec, Path]:
     """The problem to grade (default: the current one) and the file to grade."""
+    typed = problem is not None
     if problem is None:
         problem = store.current_problem()
         if problem is None:
             raise fail("nothing started yet. Type `drill start <id>` (see `drill list`), "
                        "or `drill grade <id> --file path.py`.")
-    spec = _spec(problem)
+    spec = _spec(problem, typed=typed)
     path = file or paths.workspace_file(spec.id)
     if not path.is_file():
         hint = f"run `drill start {spec.id}` first" if file is None else "check the path"
@@ -272,11 +313,12 @@ CURRENT = "Problem id, unique prefix or alias; default: the one last started."
 
 def _current_spec(store, problem: Optional[str]) -> Spec:
     """The problem named, else the one last started."""
+    if problem is not None:
+        return _spec(problem)
+    problem = store.current_problem()
     if problem is None:
-        problem = store.current_problem()
-        if problem is None:
-            raise fail("nothing started yet: name a problem (see `drill list`).")
-    return _spec(problem)
+        raise fail("nothing started yet: name a problem (see `drill list`).")
+    return _spec(problem, typed=False)
 
 
 def declined(what: str) -> typer.Exit:
@@ -474,6 +516,90 @@ def config() -> None:
     _console().print(config_view(paths.db_path(), paths.workspace(), version, trouble))
 
 
+pack_app = typer.Typer(help="Problem packs: folders of problems outside the package (see docs/AUTHORING.md).")
+app.add_typer(pack_app, name="pack", rich_help_panel=MAINTAINER)
+
+
+@pack_app.command("add")
+def pack_add(path: Path = typer.Argument(..., help="The pack's folder (it holds pack.yaml).")) -> None:
+    """Add a pack: its problems are listed, started, graded and reviewed like built-in ones."""
+    from drillcli.packs import PackError, add
+
+    try:
+        pack = add(path)
+    except PackError as exc:
+        raise fail(str(exc)) from None
+    count = len(list((pack.root / "problems").glob("*/spec.yaml")))
+    _console().print(f"added pack [bold]{pack.name}[/] {pack.version} ({count} problems) from {pack.root}")
+    for line in Catalog().troubles():
+        _console().print(f"[yellow]warning:[/] {line}")
+
+
+@pack_app.command("list")
+def pack_list() -> None:
+    """The packs in use: added ones and those in DRILL_PACKS."""
+    from drillcli.packs import installed
+
+    packs, broken = installed()
+    console = _console()
+    if not packs and not broken:
+        console.print("no packs. `drill pack add PATH` adds one; DRILL_PACKS adds them for one shell.")
+    for pack in packs:
+        count = len(list((pack.root / "problems").glob("*/spec.yaml")))
+        console.print(f"[bold]{pack.name}[/] {pack.version}  {count} problems  {pack.root}\n  {pack.description}")
+    for line in broken:
+        console.print(f"[yellow]warning:[/] {line}")
+
+
+@pack_app.command("remove")
+def pack_remove(name: str = typer.Argument(..., help="The pack's name (or its folder).")) -> None:
+    """Stop using a pack; its folder and your history with its problems are kept."""
+    from drillcli.packs import PackError, remove
+
+    try:
+        folder = remove(name)
+    except PackError as exc:
+        raise fail(str(exc)) from None
+    _console().print(f"removed the pack at {folder} (its files are untouched)")
+
+
+@app.command(rich_help_panel=MAINTAINER)
+def new(
+    problem_id: str = typer.Argument(..., help="The new problem's id: lowercase words joined by '-'."),
+    family: Optional[str] = typer.Option(None, "--family", "-f", help="Its family; default: --like's, else algorithms."),
+    like: Optional[str] = typer.Option(None, "--like", help="Start from this problem's files (its shape)."),
+    pack: Optional[Path] = typer.Option(None, "--pack", help="Write into this pack folder (made a pack and added if "
+                                        "need be); default: the pack in the current folder, else the catalog of a "
+                                        "checkout."),
+) -> None:
+    """Scaffold a problem: spec, stub, reference, grader with a case builder, and tests."""
+    from drillcli.packs import PACK_FILE, PackError, init
+    from drillcli.scaffold import ScaffoldError, scaffold
+
+    other = _spec(like) if like else None
+    chosen = _family(family) if family else other.family if other else "algorithms"
+    if pack is None and (Path.cwd() / PACK_FILE).is_file():
+        pack = Path.cwd()
+    try:
+        source = init(pack) if pack is not None else None
+    except PackError as exc:
+        raise fail(str(exc)) from None
+    root = source.root if source else Catalog().root
+    if source is None and not (root / "pyproject.toml").is_file():
+        raise fail(f"the built-in catalog at {root} is installed, not a checkout: write into a pack with "
+                   f"`drill new {problem_id} --pack ~/my-drills`")
+    try:
+        written = scaffold(root, source.name if source else "", problem_id, chosen, other)
+    except ScaffoldError as exc:
+        raise fail(str(exc)) from None
+    full = f"{source.name}/{problem_id}" if source else problem_id
+    console = _console()
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print(f"next: replace each TODO, then `drill build-fixtures {full}` and `drill check {full}` "
+                  f"(docs/AUTHORING.md)")
+
+
 @app.command("build-fixtures", rich_help_panel=MAINTAINER)
 def build_fixtures(problems: list[str] = typer.Argument(None, help="Problem ids; default: all.")) -> None:
     """Regenerate reference fixtures from solutions/ (maintainers)."""
@@ -494,8 +620,19 @@ def check(
     the reference passes and the stub fails as not implemented."""
     from drillcli.checking import check_all
 
-    catalog, console, bad = Catalog(), _console(), 0
-    specs = [_spec(pid, catalog) for pid in problems or catalog.ids]
+    catalog, console, bad, specs = Catalog(), _console(), 0, []
+    for pid in problems or catalog.ids:
+        try:
+            specs.append(catalog.spec(catalog.resolve(pid)))
+        except UnknownProblem as exc:
+            raise fail(str(exc)) from None
+        except SpecError as exc:
+            console.print(f"[red]✗[/] {pid}: malformed spec: {exc}")
+            bad += 1
+    if not problems:
+        for line in catalog.broken_packs:
+            console.print(f"[red]✗[/] {line}")
+            bad += 1
     for checked in check_all(specs, catalog, jobs):
         bad += bool(checked.issues)
         for issue in checked.issues:

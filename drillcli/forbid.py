@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass
 
 # Reference solutions are never importable from a submission.
-ALWAYS_FORBIDDEN_MODULES = ("drillcli.solutions", "drillcli.graders")
+ALWAYS_FORBIDDEN_MODULES = ("drillcli.solutions", "drillcli.graders", "drill_packs")
 
 
 @dataclass(frozen=True)

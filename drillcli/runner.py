@@ -72,11 +72,13 @@ def _read_events(out_dir: Path) -> list[dict[str, Any]]:
     return events
 
 
-def protected_folders(catalog: Catalog) -> list[str]:
-    """What the submission may not touch: the answers and drill's state folder."""
+def protected_folders(catalog: Catalog, spec: Spec) -> list[str]:
+    """What the submission may not touch: the answers (the built-in ones, every pack's and
+    those beside the problem graded) and drill's state folder."""
     from drillcli.paths import data_dir
 
-    return [str(catalog.root / "solutions"), str(catalog.root / "graders" / "fixtures"), str(data_dir())]
+    own = [spec.source_root / "solutions", spec.source_root / "graders" / "fixtures"]
+    return list(dict.fromkeys([*map(str, [*catalog.protected_folders(), *own]), str(data_dir())]))
 
 
 def run_worker(spec: Spec, source: bytes, home: Path, cases: list[Any], tmp: Path, worker: WorkerProcess,
@@ -84,12 +86,13 @@ def run_worker(spec: Spec, source: bytes, home: Path, cases: list[Any], tmp: Pat
     """Run the grade in a child of `worker` on a copy of `source`; collect its events."""
     user_file = tmp / "submission.py"
     user_file.write_bytes(source)
-    protected = protected_folders(catalog)
+    protected = protected_folders(catalog, spec)
     if any(home == Path(p) or Path(p) in home.parents for p in protected):
         home = tmp   # a reference graded by `drill check`: its folder stays out of sys.path
     save_cases(tmp / "inputs.npz", spec.id, [replace(c, outputs={}, out_types={}, near={}) for c in cases], compress=False)
     request = {
-        "module": spec.module_name, "entry": spec.entry, "kind": spec.kind, "user_file": str(user_file),
+        "module": spec.module_name, "package": spec.package, "source_root": str(spec.source_root),
+        "entry": spec.entry, "kind": spec.kind, "user_file": str(user_file),
         "user_home": str(home), "inputs": str(tmp / "inputs.npz"), "out_dir": str(tmp),
         "forbid": list(spec.forbid), "protected": protected,
         "time_limit_s": spec.time_limit_s, "memory_limit_mb": spec.memory_limit_mb,
@@ -115,17 +118,12 @@ CASE_STATUS_PRIORITY = ("forbidden", "memory", "timeout", "exit", "too_slow", "w
 
 def load_check(spec: Spec) -> Any:
     """The problem's own comparison, if its grader defines one (graders import no torch at module level)."""
-    import importlib
-
-    grader = importlib.import_module(f"drillcli.graders.{spec.module_name}")
-    return getattr(grader, "check", None)
+    return getattr(spec.module("graders"), "check", None)
 
 
 def load_near_misses(spec: Spec) -> dict[str, tuple[str, Any]]:
     """The grader's NEAR_MISSES: variant name -> (message, implementation)."""
-    import importlib
-
-    return getattr(importlib.import_module(f"drillcli.graders.{spec.module_name}"), "NEAR_MISSES", {})
+    return getattr(spec.module("graders"), "NEAR_MISSES", {})
 
 
 def _crash_message(run: WorkerRun, limit_s: float) -> tuple[str, str]:

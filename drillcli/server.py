@@ -61,8 +61,9 @@ def warm_imports(request: dict[str, Any]) -> None:
     import importlib
 
     from drillcli.guard import resolve
+    from drillcli.sources import import_from
 
-    grader = importlib.import_module(f"drillcli.graders.{request['module']}")
+    grader = import_from(request["package"], request["source_root"], "graders", request["module"])
     for name in getattr(grader, "WARM_IMPORTS", ()):
         importlib.import_module(name)
     for name in request.get("forbid", ()):

@@ -6,7 +6,7 @@ breaks a spec sees exactly where.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ class SpecError(Exception):
 class Followup:
     q: str
     a: str
+    points: tuple[str, ...] = ()   # 2-4 key points a good answer covers (self-marked in quiz and mock)
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,34 @@ class Spec:
     time_limit_s: float
     memory_limit_mb: int
     folder: Path = field(compare=False)
+    pack: str = ""                 # the pack it comes from; "" for the built-in catalog
+
+    @property
+    def local_id(self) -> str:
+        """The id inside its source: a pack problem's id is `<pack>/<local id>`."""
+        return self.id.rpartition("/")[2]
 
     @property
     def module_name(self) -> str:
         """Python module name for this problem's solution and grader."""
-        return self.id.replace("-", "_")
+        return self.local_id.replace("-", "_")
+
+    @property
+    def source_root(self) -> Path:
+        """The folder holding problems/, solutions/ and graders/ for this problem."""
+        return self.folder.parent.parent
+
+    @property
+    def package(self) -> str:
+        from drillcli.sources import package_name
+
+        return package_name(self.pack)
+
+    def module(self, kind: str) -> Any:
+        """This problem's grader ("graders") or reference solution ("solutions") module."""
+        from drillcli.sources import import_from
+
+        return import_from(self.package, self.source_root, kind, self.module_name)
 
     def tol(self, dtype: str) -> tuple[float, float]:
         """(atol, rtol) for outputs of this dtype; unknown dtypes use float32's."""
@@ -96,20 +120,27 @@ def _tolerance(raw: dict, path: Path) -> dict[str, dict[str, float]]:
 
 
 def _followups(raw: dict, path: Path) -> tuple[Followup, ...]:
-    items = _get(raw, path, "followups", list, "a list of {q, a} mappings", [])
-    out = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict) or set(item) != {"q", "a"} or not all(isinstance(v, str) for v in item.values()):
-            raise SpecError(path, f"followups[{i}]", "a mapping with string fields q and a", item)
-        out.append(Followup(item["q"], item["a"]))
-    return tuple(out)
+    items = _get(raw, path, "followups", list, "a list of {q, a, points} mappings", [])
+    return tuple(parse_card(item, path, f"followups[{i}]") for i, item in enumerate(items))
+
+
+def parse_card(item: Any, path: Path, where: str) -> Followup:
+    """One question with its reference answer and, optionally, 2-4 key points."""
+    if (not isinstance(item, dict) or not {"q", "a"} <= set(item) <= {"q", "a", "points"}
+            or not all(isinstance(item[k], str) and item[k].strip() for k in ("q", "a"))):
+        raise SpecError(path, where, "a mapping with non-empty strings q and a, and optional points", item)
+    points = item.get("points", [])
+    if not isinstance(points, list) or not all(isinstance(x, str) and x.strip() for x in points) \
+            or (points and not 2 <= len(points) <= 4):
+        raise SpecError(path, f"{where}.points", "a list of 2-4 non-empty strings", points)
+    return Followup(item["q"], item["a"], tuple(points))
 
 
 def parse_spec(raw: Any, path: Path) -> Spec:
     """Validate a parsed spec.yaml mapping and return it as a Spec."""
     if not isinstance(raw, dict):
         raise SpecError(path, "(top level)", "a mapping of fields", type(raw).__name__)
-    known = {f for f in Spec.__dataclass_fields__ if f != "folder"}
+    known = {f for f in Spec.__dataclass_fields__ if f not in ("folder", "pack")}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise SpecError(path, unknown[0], f"one of the known fields ({', '.join(sorted(known))})")
@@ -152,8 +183,8 @@ def parse_spec(raw: Any, path: Path) -> Spec:
     )
 
 
-def load_spec(path: Path) -> Spec:
-    """Read and validate one spec.yaml."""
+def load_spec(path: Path, pack: str = "") -> Spec:
+    """Read and validate one spec.yaml; a pack's problem gets the id `<pack>/<id>`."""
     import yaml
 
     try:
@@ -163,4 +194,5 @@ def load_spec(path: Path) -> Spec:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
         raise SpecError(path, "(yaml)", f"valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    return parse_spec(raw, path)
+    spec = parse_spec(raw, path)
+    return replace(spec, id=f"{pack}/{spec.id}", pack=pack) if pack else spec

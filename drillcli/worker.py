@@ -9,7 +9,6 @@ pass or fail: the parent compares.
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import json
 import os
@@ -21,6 +20,8 @@ import traceback
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
+
+from drillcli.sources import import_from
 
 OUTPUT_LIMIT = 64 * 1024          # bytes of the user's printed output that are kept
 FILE_LIMIT = 256 * 1024 * 1024    # no file the worker writes may grow past this
@@ -203,9 +204,10 @@ def timed_reference(request: dict[str, Any], cases: list[Any]) -> Callable | Non
     before the audit hook, then dropped from sys.modules: the user's code cannot import it."""
     if not any(c.timed for c in cases):
         return None
-    name = f"drillcli.solutions.{request['module']}"
-    reference = getattr(importlib.import_module(name), request["entry"])
-    for loaded in [m for m in sys.modules if m == name or m.startswith("drillcli.solutions")]:
+    solutions = f"{request['package']}.solutions"
+    reference = getattr(import_from(request["package"], request["source_root"], "solutions", request["module"]),
+                        request["entry"])
+    for loaded in [m for m in sys.modules if m == solutions or m.startswith(solutions + ".")]:
         del sys.modules[loaded]
     return reference
 
@@ -225,7 +227,7 @@ def run(request: dict[str, Any], status_fd: int) -> None:
     # One thread: the cases are small, and a second thread that waits for a busy core (a
     # parallel test run, `drill check` on every core) costs a scheduler tick per operation.
     torch.set_num_threads(1)
-    grader = importlib.import_module(f"drillcli.graders.{request['module']}")
+    grader = import_from(request["package"], request["source_root"], "graders", request["module"])
     cases = load_cases(Path(request["inputs"]), with_outputs=False)
     reference = timed_reference(request, cases)
     run_one = getattr(grader, "run", harness.run_case)
@@ -292,8 +294,8 @@ def build(request: dict[str, Any], status_fd: int) -> None:
     from drillcli.build import build_cases
 
     torch.set_num_threads(1)   # as in a grade: `drill check` keeps every core busy
-    from drillcli.catalog import Catalog
     from drillcli.fixtures import save_cases
+    from drillcli.spec import load_spec
 
-    spec = Catalog(Path(request["catalog"])).spec(request["problem"])
+    spec = load_spec(Path(request["spec_folder"]) / "spec.yaml", request["pack"])
     save_cases(Path(request["out_dir"]) / "fresh.npz", spec.id, build_cases(spec), compress=False)

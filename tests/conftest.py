@@ -4,15 +4,13 @@ problem through it (the real server and worker; tests/test_worker.py covers the 
 
 from __future__ import annotations
 
-import textwrap
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 
+from drillcli import testing
 from drillcli.catalog import Catalog
-from drillcli.runner import grade
 from drillcli.verdict import Verdict
 from drillcli.worker_process import WorkerProcess
 
@@ -33,17 +31,13 @@ def warm_worker() -> Iterator[WorkerProcess]:
 
 
 @pytest.fixture
-def grade_source(tmp_path: Path, warm_worker: WorkerProcess) -> GradeSource:
+def grade_source(warm_worker: WorkerProcess) -> GradeSource:
     """grade_source(problem_id, source, **spec_fields) -> Verdict, grading `source` as a user's
     file; spec_fields override the spec's (time_limit_s=1.0 for a test that must time out)."""
     catalog = Catalog()
-    counter = iter(range(10**6))
 
     def run(problem_id: str, source: str, **spec_fields: Any) -> Verdict:
-        path = tmp_path / f"submission_{next(counter)}.py"
-        path.write_text(textwrap.dedent(source))
-        spec = replace(catalog.spec(problem_id), **spec_fields)
-        return grade(spec, path, catalog, worker=warm_worker)
+        return testing.grade_source(catalog.spec(problem_id), source, warm_worker, **spec_fields)
 
     return run
 

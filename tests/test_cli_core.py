@@ -33,7 +33,7 @@ def test_fast_commands_do_not_import_torch(args):
 def test_list_shows_every_problem_with_its_columns():
     result = drill("list")
     assert result.exit_code == 0
-    for text in ("attention", "multihead-attention", "layernorm", "rope", "lis", "difficulty", "minutes"):
+    for text in ("attention", "multihead-attention", "layernorm", "rope", "lis", "level", "min", "status"):
         assert text in result.output
 
 
