@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from drillcli import paths
+from drillcli import clock, paths
 from drillcli.catalog import Catalog, UnknownProblem
 from drillcli.spec import FAMILIES, Spec, SpecError
 from drillcli.paths import WorkspaceError
@@ -85,7 +85,9 @@ def where_you_stand(ctx: typer.Context) -> None:
 
     store, catalog = _store(), Catalog()
     upcoming = _catalog_call(next_problem, store, catalog)
-    _console().print(status_view(in_progress(store), due_cards(store), upcoming, _targets(catalog)))
+    horizon = clock.end_of_day(clock.now()).timestamp()
+    concepts_due = sum(row.due_at <= horizon for row in store.concept_cards())
+    _console().print(status_view(in_progress(store), due_cards(store), upcoming, _targets(catalog), concepts_due))
 
 
 def _catalog_call(function, *args):
@@ -108,7 +110,6 @@ def list_problems(
     as_json: bool = typer.Option(False, "--json", help="The catalog with your status on each, as JSON."),
 ) -> None:
     """List the problems: id, title, difficulty, target minutes and where you stand on each."""
-    from drillcli import clock
     from drillcli.listing import print_problems
     from drillcli.standing import STATUSES, Standing
 
@@ -151,23 +152,22 @@ def _standings():
 
 
 def _iso(seconds: float | None) -> str | None:
-    from drillcli import clock
 
     return None if seconds is None else clock.from_timestamp(seconds).isoformat()
 
 
-def _family(query: str) -> str:
+def _family(query: str, families: tuple[str, ...] = FAMILIES) -> str:
     """A family by name or unique prefix (`norm` -> normalization), else a usage error."""
     import difflib
 
     q = query.strip().lower()
-    matches = [f for f in FAMILIES if f.startswith(q)] if q not in FAMILIES else [q]
+    matches = [f for f in families if f.startswith(q)] if q not in families else [q]
     if len(matches) == 1:
         return matches[0]
-    near = (matches or [f for f in FAMILIES if f.startswith(q[:4])]
-            or difflib.get_close_matches(q, FAMILIES, n=2, cutoff=0.6))
+    near = (matches or [f for f in families if f.startswith(q[:4])]
+            or difflib.get_close_matches(q, families, n=2, cutoff=0.6))
     hint = f"did you mean {' or '.join(near)}? " if near else ""
-    raise fail(f"no family '{query}'; {hint}families: {', '.join(FAMILIES)}")
+    raise fail(f"no family '{query}'; {hint}families: {', '.join(families)}")
 
 
 @app.command()
@@ -199,7 +199,6 @@ def start(
 def _offer_to_abandon_stale(store, spec: Spec) -> None:
     """An attempt left open far beyond its target: abandon it (the schedule is not touched)
     and time a new one, or go on with it."""
-    from drillcli import clock
     from drillcli.practice import abandon, is_stale
 
     current = store.open_attempt(spec.id)
@@ -338,6 +337,7 @@ def hint(
 
     store = _store()
     spec = _current_spec(store, problem)
+    _refuse_in_mock(store, spec, "hints")
     attempt = store.open_attempt(spec.id)
     first = attempt is None or attempt.hints_used == 0
     if first and not yes and not typer.confirm(f"{HINT_COST} Reveal a hint for {spec.id}?", default=True):
@@ -356,6 +356,7 @@ def solution(
 
     store = _store()
     spec = _current_spec(store, problem)
+    _refuse_in_mock(store, spec, "solutions")
     _confirm_reveal(store, spec, yes)
     print_paged(_console(), code_view(Catalog().solution_path(spec), f"reference solution: {spec.id}"))
 
@@ -373,8 +374,19 @@ def diff(
     mine = paths.workspace_file(spec.id)
     if not mine.is_file():
         raise fail(f"no file at {mine}: run `drill start {spec.id}` first")
+    _refuse_in_mock(store, spec, "solutions")
     _confirm_reveal(store, spec, yes)
     print_paged(_console(), diff_view(mine, Catalog().solution_path(spec)))
+
+
+def _refuse_in_mock(store, spec: Spec, what: str) -> None:
+    """A mock round allows no hints and no solutions for its problems until it ends."""
+    from drillcli.mock import problems_of, unfinished
+
+    row = unfinished(store)
+    if row is not None and spec.id in problems_of(row):
+        raise fail(f"{spec.id} is part of the mock round in progress: no {what} until the round ends "
+                   f"(`drill mock --resume` continues it).")
 
 
 def _confirm_reveal(store, spec: Spec, yes: bool) -> None:
@@ -420,6 +432,81 @@ def review(
         worker.start()   # torch imports while the user reads the first prompt
         try:
             _catalog_call(Session(store, Catalog(), _console(), worker=worker, limit=limit).run)
+        except WorkspaceError as exc:
+            raise fail(str(exc)) from None
+
+
+def _deck(catalog: Catalog) -> list:
+    """The whole concept deck; a malformed deck file is a message, not a traceback."""
+    from drillcli.deck import DeckError, deck
+
+    try:
+        return _catalog_call(deck, catalog)
+    except DeckError as exc:
+        raise fail(f"malformed concept deck: {exc}") from None
+
+
+@app.command(rich_help_panel=PRACTICE)
+def quiz(
+    family: Optional[str] = typer.Option(None, "--family", "-f", help="Only this family's cards."),
+    count: int = typer.Option(10, "--count", "-n", min=1, help="At most this many cards."),
+) -> None:
+    """Concept cards on their own schedule: due ones first, then new ones; self-rated 1-4."""
+    from drillcli.deck import DECK_FAMILIES
+    from drillcli.quiz import Quiz, pick
+
+    store, cards = _store(), _deck(Catalog())
+    if family:
+        chosen = _family(family, DECK_FAMILIES)
+        cards = [c for c in cards if c.family == chosen]
+    picked = pick(store, cards, count)
+    if not picked:
+        _console().print("No concept card is due and you have seen them all. Come back tomorrow.")
+        return
+    Quiz(store, _console()).run(picked)
+
+
+@app.command(rich_help_panel=PRACTICE)
+def mock(
+    minutes: int = typer.Option(60, "--minutes", "-m", help="The round's length: 45, 60 or 90."),
+    family: Optional[str] = typer.Option(None, "--family", "-f", help="Only this family's problems and questions."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Pick the same round again."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the interrupted round within its time left."),
+) -> None:
+    """A mock interview round: one clock, coding problems then concept questions, no hints; scored /100."""
+    import random
+
+    from drillcli.mock import LENGTHS, MockSession, new_round, seconds_left, unfinished
+    from drillcli.worker_process import WorkerProcess
+
+    if minutes not in LENGTHS:
+        raise fail(f"a round lasts {', '.join(map(str, LENGTHS))} minutes, not {minutes}")
+    store, catalog, console = _store(), Catalog(), _console()
+    cards = _deck(catalog)
+    paused = unfinished(store)
+    if resume:
+        if paused is None:
+            raise fail("no interrupted mock round to resume: `drill mock` starts one")
+        paused.resumed_at = clock.timestamp()
+        store.save_mock(paused)
+        row = paused
+        console.print(f"resuming the round of {clock.from_timestamp(row.started_at):%Y-%m-%d %H:%M} with "
+                      f"{clock.duration(seconds_left(row, row.resumed_at))} left")
+    else:
+        if paused is not None and not typer.confirm(
+                f"A mock round from {clock.relative(paused.started_at, clock.timestamp())} was interrupted "
+                f"(`drill mock --resume` continues it). Start a new one instead?", default=False):
+            raise declined("Nothing started; `drill mock --resume` continues the interrupted round")
+        if paused is not None:   # the interrupted round ends as it stands
+            old = MockSession(store, catalog, cards, console, paused)
+            old.finish(old.plan)
+        chosen = _family(family) if family else None
+        row = _catalog_call(new_round, store, catalog, cards, minutes, chosen,
+                            seed if seed is not None else random.randrange(10**6))
+    with WorkerProcess() as worker:
+        worker.start()   # torch imports while the user reads the first prompt
+        try:
+            _catalog_call(MockSession(store, catalog, cards, console, row, worker=worker).run)
         except WorkspaceError as exc:
             raise fail(str(exc)) from None
 

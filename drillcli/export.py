@@ -48,5 +48,8 @@ def _json(store: Store) -> str:
         "attempts": [stamped(asdict(a), "started_at", "graded_at", "closed_at") for a in store.attempts()],
         "grades": [stamped(asdict(g), "graded_at") for g in store.grades()],
         "reviews": reviews,
+        "concept_reviews": [stamped(r, "reviewed_at", "due_at") for r in store.concept_reviews()],
+        "mocks": [{**stamped(asdict(m), "started_at", "resumed_at", "finished_at"), "plan": json.loads(m.plan)}
+                  for m in store.mocks()],
     }
     return json.dumps(document, indent=2) + "\n"

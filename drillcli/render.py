@@ -308,7 +308,7 @@ def schedule_table(cards: list[CardRow], targets: dict[str, float]) -> Table | T
 
 
 def status_view(attempt: Attempt | None, due: list[CardRow], upcoming: tuple[str, str] | None,
-                targets: dict[str, float]) -> Group:
+                targets: dict[str, float], concepts_due: int = 0) -> Group:
     """Plain `drill`: where the user stands and the next command to type."""
     parts: list = []
     now = clock.timestamp()
@@ -333,6 +333,8 @@ def status_view(attempt: Attempt | None, due: list[CardRow], upcoming: tuple[str
         parts.append(Text(f"due today: {plural(len(due), 'problem')}, about {minutes:.0f} min ({names})", style="bold"))
     else:
         parts.append(Text("nothing due today", style="dim"))
+    if concepts_due:
+        parts.append(Text(f"concept cards due: {concepts_due} (drill quiz, or after drill review)", style="bold"))
     parts.append(Text("next: ", style="bold").append(_next_command(attempt, due, upcoming), style="bold cyan"))
     return Group(*parts)
 

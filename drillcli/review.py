@@ -53,11 +53,29 @@ class Session:
     limit: int | None = None               # at most this many problems this session
 
     def run(self) -> None:
+        """The due problems, then an offer to quiz the due concept cards."""
+        if self.problems() != "quit":
+            self.offer_concepts()
+
+    def offer_concepts(self) -> None:
+        from drillcli.deck import DeckError, deck
+        from drillcli.quiz import Quiz, due_concepts
+
+        try:
+            cards = due_concepts(self.store, deck(self.catalog))
+        except DeckError as exc:
+            self.console.print(f"[yellow]concept cards unavailable:[/] {exc}")
+            return
+        if cards and self.ask(f"{plural(len(cards), 'concept card')} due too. Quiz them now? [y/n]",
+                              default="y").strip().lower().startswith("y"):
+            Quiz(self.store, self.console, self.ask).run(cards)
+
+    def problems(self) -> str:
         known = set(self.catalog.ids)
         due = [c for c in practice.due_cards(self.store) if c.problem in known]
         if not due:
             self._nothing_due()
-            return
+            return "done"
         if self.limit is not None and len(due) > self.limit:
             self.console.print(f"{len(due)} are due; this session takes the {self.limit} most overdue.")
             due = due[:self.limit]
@@ -67,8 +85,9 @@ class Session:
             if self.drill(spec, f"{i}/{len(due)}") == "quit":
                 self.console.print("Stopped. The attempt in progress stays open: `drill review` resumes it with "
                                    "its file and its clock.")
-                return
+                return "quit"
         self.console.print("[bold green]Session done.[/] `drill stats` shows where you stand.")
+        return "done"
 
     def _nothing_due(self) -> None:
         cards = self.store.cards()

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from fsrs import Card, Rating, ReviewLog, Scheduler
 
-from drillcli.store import CardRow, ReviewRecord
+from drillcli.store import CardRow, ConceptCardRow, ReviewRecord
 
 DESIRED_RETENTION = 0.9
 MAXIMUM_INTERVAL_DAYS = 183
@@ -108,3 +108,10 @@ def rebuild(reviews: list[ReviewRecord]) -> list[CardRow]:
 
 def _signals(r: ReviewRecord) -> Signals:
     return Signals(r.passed, r.elapsed_s, r.target_s, r.hints_used, r.solution_seen, r.self_rating)
+
+
+def review_concept(card: str, stored: ConceptCardRow | None, rating: int, when: datetime) -> ConceptCardRow:
+    """A concept card's next schedule after a self-rating 1-4 (a new card if it has none)."""
+    fsrs_card = Card.from_json(stored.fsrs) if stored else Card(card_id=card_id(f"concept:{card}"), due=when)
+    fsrs_card, _ = scheduler().review_card(fsrs_card, Rating(rating), when)
+    return ConceptCardRow(card, fsrs_card.to_json(), fsrs_card.due.timestamp(), when.timestamp())

@@ -4,6 +4,7 @@ no numpy, no fsrs)."""
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections import Counter
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from drillcli import clock
 from drillcli.clock import duration
 from drillcli.render import RATING_NAMES, RATING_STYLE, plural
 from drillcli.spec import FAMILIES, Spec
-from drillcli.store import Attempt, GradeRecord, Store
+from drillcli.store import Attempt, GradeRecord, MockRow, Store
 
 HEATMAP_WEEKS = 12
 HEAT_LEVELS = ((0, "grey23"), (1, "green4"), (3, "green3"), (6, "bright_green"))   # grades a day -> colour
@@ -87,10 +88,26 @@ def overview(store: Store, specs: list[Spec]) -> Group:
         return Group(Text("No attempts yet. `drill next` starts your first problem."))
     days = activity(store.grades())
     today = clock.local_day(clock.timestamp())
-    return Group(_problem_table(rows), _family_table(rows, specs),
+    mocks = [m for m in store.mocks() if m.finished_at is not None]
+    return Group(_problem_table(rows), _family_table(rows, specs), *([_mock_table(mocks)] if mocks else []),
                  Text(f"streak: {plural(streak(days, today), 'day')}  ·  {plural(sum(days.values()), 'grade')} in all",
                       style="bold"),
                  Heatmap(days, today))
+
+
+def _mock_table(mocks: list[MockRow]) -> Table:
+    """Each finished mock round: when, how long, what it held and its score."""
+    table = Table(title="mock rounds", title_justify="left")
+    for column in ("date", "minutes", "problems solved", "concept points", "score"):
+        table.add_column(column, justify="left" if column == "date" else "right")
+    for m in mocks:
+        plan = json.loads(m.plan)
+        solved = sum(p["total"] > 0 and p["passed"] == p["total"] for p in plan["problems"])
+        covered = sum(len(c["covered"] or []) for c in plan["concepts"])
+        table.add_row(f"{clock.from_timestamp(m.started_at):%Y-%m-%d}", str(m.minutes),
+                      f"{solved}/{len(plan['problems'])}", f"{covered}/{sum(c['points'] for c in plan['concepts'])}",
+                      f"{m.score:.0f}")
+    return table
 
 
 def _problem_table(rows: list[ProblemSummary]) -> Table:

@@ -85,6 +85,37 @@ MIGRATIONS: list[str] = [
         FROM attempts WHERE graded_at IS NOT NULL;
     UPDATE attempts SET closed_at = graded_at, outcome = 'passed' WHERE status = 'passed';
     """,
+    # 3: the concept deck's own cards and reviews, and mock rounds.
+    """
+    CREATE TABLE concept_cards (
+        card           TEXT PRIMARY KEY,      -- a deck card id
+        fsrs           TEXT NOT NULL,         -- fsrs Card.to_json()
+        due_at         REAL NOT NULL,
+        last_review_at REAL
+    );
+    CREATE TABLE concept_reviews (
+        id             INTEGER PRIMARY KEY,
+        card           TEXT NOT NULL,
+        reviewed_at    REAL NOT NULL,
+        rating         INTEGER NOT NULL,      -- self-rated 1 Again .. 4 Easy
+        points_covered INTEGER,
+        points_total   INTEGER,
+        due_at         REAL NOT NULL
+    );
+    CREATE INDEX concept_reviews_card ON concept_reviews(card, reviewed_at);
+    CREATE TABLE mocks (
+        id          INTEGER PRIMARY KEY,
+        started_at  REAL NOT NULL,
+        minutes     INTEGER NOT NULL,
+        seed        INTEGER NOT NULL,
+        family      TEXT,
+        plan        TEXT NOT NULL,            -- JSON: the problems and questions, and what was done
+        used_s      REAL NOT NULL DEFAULT 0,  -- clock time spent before the last interruption
+        resumed_at  REAL,                     -- when the clock last started running
+        finished_at REAL,
+        score       REAL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 WAL_RETRIES = 50   # switching a brand-new file to WAL can meet a concurrent first open
@@ -195,6 +226,31 @@ class CardRow:
     card: str
     due_at: float
     last_review_at: float | None
+
+
+@dataclass(frozen=True)
+class ConceptCardRow:
+    card: str
+    fsrs: str
+    due_at: float
+    last_review_at: float | None
+
+
+MOCK_COLUMNS = "id, started_at, minutes, seed, family, plan, used_s, resumed_at, finished_at, score"
+
+
+@dataclass
+class MockRow:
+    id: int | None
+    started_at: float
+    minutes: int
+    seed: int
+    family: str | None
+    plan: str
+    used_s: float = 0.0
+    resumed_at: float | None = None
+    finished_at: float | None = None
+    score: float | None = None
 
 
 REVIEW_COLUMNS = ("problem, attempt_id, reviewed_at, passed, passed_cases, total_cases, elapsed_s, target_s, "
@@ -405,6 +461,47 @@ class Store:
             for table in ("grades", "reviews", "cards"):
                 conn.execute(f"DELETE FROM {table} WHERE problem = ?", (problem,))
             return conn.execute("DELETE FROM attempts WHERE problem = ?", (problem,)).rowcount
+
+
+    # -- the concept deck -------------------------------------------------------------
+
+    def concept_cards(self) -> list[ConceptCardRow]:
+        """Every reviewed concept card, most overdue first."""
+        return [ConceptCardRow(*row) for row in
+                self._rows("SELECT card, fsrs, due_at, last_review_at FROM concept_cards ORDER BY due_at, card")]
+
+    def review_concept(self, card: ConceptCardRow, rating: int, covered: int | None, total: int | None) -> None:
+        """Store a concept card's new schedule and the review that set it, together."""
+        with self.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO concept_cards VALUES (?, ?, ?, ?)",
+                         (card.card, card.fsrs, card.due_at, card.last_review_at))
+            conn.execute("INSERT INTO concept_reviews (card, reviewed_at, rating, points_covered, points_total, "
+                         "due_at) VALUES (?, ?, ?, ?, ?, ?)",
+                         (card.card, card.last_review_at, rating, covered, total, card.due_at))
+
+    def concept_reviews(self) -> list[dict]:
+        cols = ("card", "reviewed_at", "rating", "points_covered", "points_total", "due_at")
+        return [dict(zip(cols, row)) for row in
+                self._rows(f"SELECT {', '.join(cols)} FROM concept_reviews ORDER BY reviewed_at, id")]
+
+    # -- mock rounds --------------------------------------------------------------------
+
+    def add_mock(self, mock: MockRow) -> int:
+        with self.transaction() as conn:
+            cur = conn.execute("INSERT INTO mocks (started_at, minutes, seed, family, plan, used_s, resumed_at) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?)", (mock.started_at, mock.minutes, mock.seed, mock.family,
+                                                               mock.plan, mock.used_s, mock.resumed_at))
+            return int(cur.lastrowid)
+
+    def save_mock(self, mock: MockRow) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE mocks SET plan = ?, used_s = ?, resumed_at = ?, finished_at = ?, score = ? "
+                         "WHERE id = ?", (mock.plan, mock.used_s, mock.resumed_at, mock.finished_at, mock.score,
+                                          mock.id))
+
+    def mocks(self) -> list[MockRow]:
+        """Every mock round, oldest first."""
+        return [MockRow(*row) for row in self._rows(f"SELECT {MOCK_COLUMNS} FROM mocks ORDER BY started_at, id")]
 
 
 def _grade_values(g: GradeRecord) -> tuple:

@@ -37,7 +37,7 @@ def test_plain_drill_says_what_to_do_next(monkeypatch, fake_grade):
 def test_config_shows_both_paths(tmp_path):
     result = drill("config")
     assert str(paths.db_path()) in result.output and str(paths.workspace()) in result.output
-    assert "schema     version 2" in result.output
+    assert "schema     version 3" in result.output
 
 
 def test_start_edit_opens_the_editor(monkeypatch, tmp_path):

@@ -69,7 +69,7 @@ def test_followup_without_answer(spec_file):
 
 @pytest.mark.parametrize("query, expected", [
     ("attention", "attention"), ("ATTENTION", "attention"), ("sdpa", "attention"), ("mha", "multihead-attention"),
-    ("multihead", "multihead-attention"), ("layer", "layernorm"), ("multihead_attention", "multihead-attention"),
+    ("multihead", "multihead-attention"), ("rmsn", "rmsnorm"), ("multihead_attention", "multihead-attention"),
 ])
 def test_resolve_ids_prefixes_and_aliases(query, expected):
     assert Catalog().resolve(query) == expected

@@ -1,0 +1,1 @@
+"""The concept deck: standalone cards, one YAML file a topic. Installed as `drillcli.concepts`."""

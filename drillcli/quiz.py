@@ -1,0 +1,107 @@
+"""`drill quiz`: concept cards, due ones first (most overdue first), then new ones. Each card:
+the question, Enter for the reference answer and its key points, the points you covered,
+then a self-rating 1-4 that schedules the card on the deck's own FSRS schedule."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Callable
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text
+
+from drillcli import clock
+from drillcli.deck import Card
+from drillcli.render import RATING_NAMES
+from drillcli.store import Store
+
+QUIT = "quit"
+
+
+def due_concepts(store: Store, cards: list[Card]) -> list[Card]:
+    """Deck cards due by the end of today, most overdue first."""
+    horizon = clock.end_of_day(clock.now()).timestamp()
+    by_id = {c.id: c for c in cards}
+    return [by_id[row.card] for row in store.concept_cards() if row.due_at <= horizon and row.card in by_id]
+
+
+def pick(store: Store, cards: list[Card], count: int) -> list[Card]:
+    """Up to `count` cards: the due ones, then cards never reviewed, in a fixed shuffled order
+    (so that a session does not walk one topic at a time)."""
+    seen = {row.card for row in store.concept_cards()}
+    fresh = sorted((c for c in cards if c.id not in seen), key=lambda c: hashlib.sha256(c.id.encode()).digest())
+    return (due_concepts(store, cards) + fresh)[:count]
+
+
+def parse_points(answer: str, total: int) -> list[int] | None:
+    """'1 3' or '1,3' -> [1, 3]; 'a' -> all; '' -> none; None if it does not parse."""
+    answer = answer.strip().lower()
+    if answer in ("a", "all"):
+        return list(range(1, total + 1))
+    try:
+        chosen = sorted({int(x) for x in answer.replace(",", " ").split()})
+    except ValueError:
+        return None
+    return chosen if all(1 <= x <= total for x in chosen) else None
+
+
+def suggested_rating(covered: int, total: int) -> int:
+    """What the coverage suggests: every point Good, at least half Hard, fewer Again."""
+    if total == 0:
+        return 3
+    return 3 if covered == total else 2 if 2 * covered >= total else 1
+
+
+@dataclass
+class Quiz:
+    store: Store
+    console: Console
+    ask: Callable[..., str] = typer.prompt
+
+    def run(self, cards: list[Card]) -> int:
+        """Review `cards` in order; returns how many were rated (q stops early)."""
+        for i, card in enumerate(cards, 1):
+            if self.one(card, f"{i}/{len(cards)}") == QUIT:
+                self.console.print(f"Stopped after {i - 1}: the cards rated so far are scheduled.")
+                return i - 1
+        self.console.print(f"[bold green]Quiz done[/]: {len(cards)} rated. `drill quiz` brings them back when due.")
+        return len(cards)
+
+    def covered(self, card: Card) -> list[int] | str:
+        """Ask for the question's answer, show the reference, ask which key points were covered."""
+        self.console.print(Text(f"{card.q}", style="bold"))
+        if self.ask("Answer it (aloud or typed), then Enter for the reference answer (q quits)",
+                    default="", show_default=False).strip().lower() == "q":
+            return QUIT
+        self.console.print(Panel(card.a, title="reference answer", title_align="left", border_style="dim"))
+        if not card.points:
+            return []
+        self.console.print(Text("key points:\n" + "\n".join(f"  {n}. {p}" for n, p in enumerate(card.points, 1))))
+        while True:
+            chosen = parse_points(self.ask("Which did you cover? (e.g. 1 3; a = all; Enter = none)", default="",
+                                           show_default=False), len(card.points))
+            if chosen is not None:
+                return chosen
+            self.console.print(f"type numbers from 1 to {len(card.points)}, a, or Enter")
+
+    def one(self, card: Card, position: str) -> str:
+        from drillcli.schedule import review_concept
+
+        self.console.rule(f"concept {position}: {card.topic}")
+        chosen = self.covered(card)
+        if chosen == QUIT:
+            return QUIT
+        default = suggested_rating(len(chosen), len(card.points))
+        while True:
+            answer = self.ask("How well did you know it? 1 Again, 2 Hard, 3 Good, 4 Easy", default=str(default)).strip()
+            if answer in ("1", "2", "3", "4"):
+                break
+            self.console.print("type 1, 2, 3 or 4")
+        stored = next((row for row in self.store.concept_cards() if row.card == card.id), None)
+        row = review_concept(card.id, stored, int(answer), clock.now())
+        self.store.review_concept(row, int(answer), len(chosen), len(card.points))
+        self.console.print(f"rated {RATING_NAMES[int(answer)]}: next about {clock.relative(row.due_at, clock.timestamp())}")
+        return "done"
