@@ -110,9 +110,13 @@ class Catalog:
     def source(self, problem_id: str) -> Source:
         return self._where[problem_id][0] if problem_id in self._where else self.sources[0]
 
-    def spec(self, problem_id: str) -> Spec:
+    def spec(self, problem_id: str, localized: bool = True) -> Spec:
+        """The problem's spec, its texts in the chosen language (drillcli.i18n) unless localized=False."""
+        from drillcli.i18n import localize
+
         source, local = self._where.get(problem_id, (self.sources[0], problem_id))
-        return load_spec(source.root / "problems" / local / "spec.yaml", source.pack)
+        spec = load_spec(source.root / "problems" / local / "spec.yaml", source.pack)
+        return localize(spec) if localized else spec
 
     def specs(self) -> list[Spec]:
         return [self.spec(pid) for pid in self.ids]
@@ -168,7 +172,7 @@ class Catalog:
             entry = cache.get(key)
             if entry is None or entry["stamp"] != stamp:
                 try:
-                    entry = {"stamp": stamp, "summary": asdict(_summary(self.spec(pid)))}
+                    entry = {"stamp": stamp, "summary": asdict(_summary(self.spec(pid, localized=False)))}
                 except SpecError:
                     if strict and not source.pack:
                         raise

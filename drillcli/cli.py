@@ -46,6 +46,18 @@ def fail(message: str, code: int = USAGE_ERROR) -> typer.Exit:
     return typer.Exit(code)
 
 
+LANG_HELP = "Language of prompts and messages: en or zh (default: DRILL_LANG, else `drill config lang`, else en)."
+
+
+def _use_language(lang: Optional[str]) -> None:
+    """Apply a command's --lang."""
+    from drillcli.i18n import LANGUAGES, choose
+
+    if lang is not None and lang not in LANGUAGES:
+        raise fail(f"no language '{lang}'; languages: {', '.join(LANGUAGES)}")
+    choose(lang)
+
+
 def _spec(query: str, catalog: Catalog | None = None, typed: bool = True) -> Spec:
     """The problem the user named (typed) or drill stored (typed=False: the id as it is)."""
     catalog = catalog or Catalog()
@@ -78,6 +90,7 @@ def _open_editor(path: Path) -> None:
 @app.callback(invoke_without_command=True)
 def where_you_stand(ctx: typer.Context) -> None:
     """Plain `drill`: the attempt in progress, what is due today and the next command to type."""
+    _use_language(None)   # a command's --lang applies to that command only
     if ctx.invoked_subcommand is not None:
         return
     from drillcli.practice import due_cards, in_progress, next_problem
@@ -171,8 +184,10 @@ def _family(query: str, families: tuple[str, ...] = FAMILIES) -> str:
 
 
 @app.command()
-def show(problem: str = typer.Argument(..., help="Problem id, unique prefix or alias.")) -> None:
+def show(problem: str = typer.Argument(..., help="Problem id, unique prefix or alias."),
+         lang: Optional[str] = typer.Option(None, "--lang", help=LANG_HELP)) -> None:
     """Show a problem's prompt."""
+    _use_language(lang)
     from drillcli.render import print_paged, prompt
 
     print_paged(_console(), prompt(_spec(problem)))
@@ -183,8 +198,10 @@ def start(
     problem: str = typer.Argument(..., help="Problem id, unique prefix or alias."),
     fresh: bool = typer.Option(False, "--fresh", help="Back up your edited file and start again from the stub."),
     edit: bool = typer.Option(False, "--edit", help="Open the file in $EDITOR."),
+    lang: Optional[str] = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """Copy the problem's stub to your workspace, show the prompt and start the timer."""
+    _use_language(lang)
     from drillcli.practice import start as open_attempt
 
     spec, store = _spec(problem), _store()
@@ -227,8 +244,10 @@ def grade(
     problem: Optional[str] = typer.Argument(None, help="Problem id; default: the one last started."),
     file: Optional[Path] = typer.Option(None, "--file", help="Grade this file instead of the workspace file."),
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as one JSON document."),
+    lang: Optional[str] = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """Grade your solution against the reference cases; every grade is recorded."""
+    _use_language(lang)
     from drillcli.practice import record_verdict
     from drillcli.store import StoreError
 
@@ -298,8 +317,10 @@ def watch(
     problem: Optional[str] = typer.Argument(None, help="Problem id; default: the one last started."),
     poll: bool = typer.Option(False, "--poll", help="Poll the file instead of file-system events "
                               "(network or container file systems)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """Re-grade on every save, with a live timer against the target time."""
+    _use_language(lang)
     from drillcli.watch import run_watch
 
     store = _store()
@@ -330,8 +351,10 @@ def declined(what: str) -> typer.Exit:
 def hint(
     problem: Optional[str] = typer.Argument(None, help=CURRENT),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    lang: Optional[str] = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """Reveal the next hint (recorded: one hint rates the attempt at most Hard, two Again)."""
+    _use_language(lang)
     from drillcli.practice import HINT_COST, reveal_hint
     from drillcli.render import hints_view
 
@@ -408,8 +431,10 @@ def review(
     rebuild: bool = typer.Option(False, "--rebuild", help="Recompute every card from the stored review "
                                  "signals with the current rating mapping."),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="At most this many problems."),
+    lang: Optional[str] = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """Review the problems that are due, most overdue first: rewrite each from a fresh stub."""
+    _use_language(lang)
     store = _store()
     if rebuild:
         from drillcli.schedule import rebuild as rebuild_cards
@@ -450,8 +475,10 @@ def _deck(catalog: Catalog) -> list:
 def quiz(
     family: Optional[str] = typer.Option(None, "--family", "-f", help="Only this family's cards."),
     count: int = typer.Option(10, "--count", "-n", min=1, help="At most this many cards."),
+    lang: Optional[str] = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """Concept cards on their own schedule: due ones first, then new ones; self-rated 1-4."""
+    _use_language(lang)
     from drillcli.deck import DECK_FAMILIES
     from drillcli.quiz import Quiz, pick
 
@@ -472,8 +499,10 @@ def mock(
     family: Optional[str] = typer.Option(None, "--family", "-f", help="Only this family's problems and questions."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Pick the same round again."),
     resume: bool = typer.Option(False, "--resume", help="Continue the interrupted round within its time left."),
+    lang: Optional[str] = typer.Option(None, "--lang", help=LANG_HELP),
 ) -> None:
     """A mock interview round: one clock, coding problems then concept questions, no hints; scored /100."""
+    _use_language(lang)
     import random
 
     from drillcli.mock import LENGTHS, MockSession, new_round, seconds_left, unfinished
@@ -512,8 +541,12 @@ def mock(
 
 
 @app.command("next", rich_help_panel=PRACTICE)
-def next_(edit: bool = typer.Option(False, "--edit", help="Open the file in $EDITOR.")) -> None:
+def next_(
+    edit: bool = typer.Option(False, "--edit", help="Open the file in $EDITOR."),
+    lang: Optional[str] = typer.Option(None, "--lang", help=LANG_HELP),
+) -> None:
     """Start the most overdue review, or else the next problem you have not tried."""
+    _use_language(lang)
     from drillcli.practice import next_problem, start as open_attempt
 
     store, catalog = _store(), Catalog()
@@ -591,16 +624,28 @@ def reset(
 
 
 @app.command()
-def config() -> None:
-    """Where drill keeps its database and your workspace (DRILL_HOME, DRILL_WORKSPACE)."""
+def config(
+    key: Optional[str] = typer.Argument(None, help="A setting to change: lang."),
+    value: Optional[str] = typer.Argument(None, help="Its new value: en or zh."),
+) -> None:
+    """Where drill keeps its database and your workspace (DRILL_HOME, DRILL_WORKSPACE);
+    `drill config lang zh` shows prompts, cards and the loop's messages in Chinese."""
+    from drillcli.i18n import LANGUAGES, language, store_language
     from drillcli.render import config_view
     from drillcli.store import Store, StoreError
 
+    if key is not None:
+        if key != "lang" or value not in LANGUAGES:
+            raise fail(f"usage: drill config lang {'|'.join(LANGUAGES)}")
+        store_language(value)
+        _console().print(f"lang = {value}")
+        return
     try:
         version, trouble = Store(paths.db_path()).schema_version, None
     except StoreError as exc:
         version, trouble = None, str(exc)
     _console().print(config_view(paths.db_path(), paths.workspace(), version, trouble))
+    _console().print(f"lang       {language()} (drill config lang en|zh; DRILL_LANG; --lang)")
 
 
 pack_app = typer.Typer(help="Problem packs: folders of problems outside the package (see docs/AUTHORING.md).")
@@ -726,5 +771,24 @@ def check(
             console.print(f"[red]✗[/] {issue}")
         if not checked.issues:
             console.print(f"[green]✓[/] {checked.spec.id}: {checked.cases} cases")
+    _translation_report(console, [catalog.spec(s.id, localized=False) for s in specs], not problems)
     raise typer.Exit(1 if bad else 0)
+
+
+def _translation_report(console, specs: list[Spec], deck: bool) -> None:
+    """What the Chinese texts lack (a missing translation falls back to English): one line
+    each, as warnings; a translation that changes code or numbers is listed in full."""
+    from drillcli.deck import concepts_dir
+    from drillcli.i18n import problem_issues, topic_issues
+
+    missing = [s.id for s in specs if problem_issues(s) == ["no zh.yaml"]]
+    if missing:
+        console.print(f"[yellow]⚠[/] no Chinese yet ({len(missing)}): {', '.join(missing)}")
+    for spec in specs:
+        for issue in problem_issues(spec):
+            if issue != "no zh.yaml":
+                console.print(f"[yellow]⚠[/] {spec.id}: zh.yaml: {issue}")
+    for topic in sorted(concepts_dir().glob("*.yaml")) if deck else ():
+        for issue in topic_issues(topic):
+            console.print(f"[yellow]⚠[/] concepts/{topic.name}: {issue}")
 

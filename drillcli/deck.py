@@ -35,7 +35,10 @@ def concepts_dir() -> Path:
 
 
 def _topic(path: Path) -> list[Card]:
+    """A topic's cards, in Chinese where chosen and translated (English under a marker else)."""
     import yaml
+
+    from drillcli.i18n import MISSING, language, topic_translation
 
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -59,7 +62,12 @@ def _topic(path: Path) -> list[Card]:
         if len(card.points) < 2:
             raise DeckError(f"{path}: field 'cards[{i}].points' must list 2-4 key points")
         cards.append(Card(card_id, raw["family"], card.q, card.a, card.points, str(raw.get("title", path.stem))))
-    return cards
+    if language() != "zh":
+        return cards
+    zh = topic_translation(path)
+    return [Card(c.id, c.family, zh[c.id]["q"], zh[c.id]["a"], tuple(zh[c.id]["points"]), c.topic)
+            if c.id in zh and len(zh[c.id].get("points", ())) == len(c.points)
+            else Card(c.id, c.family, f"{MISSING} {c.q}", c.a, c.points, c.topic) for c in cards]
 
 
 def standalone_cards(folder: Path | None = None) -> list[Card]:

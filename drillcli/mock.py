@@ -22,6 +22,7 @@ from rich.text import Text
 from drillcli import clock, practice
 from drillcli.catalog import Catalog
 from drillcli.deck import Card
+from drillcli.messages import say
 from drillcli.render import prompt, verdict_view
 from drillcli.spec import Spec
 from drillcli.store import MockRow, Store
@@ -34,7 +35,6 @@ CONCEPT_QUESTIONS = {45: 3, 60: 4, 90: 5}
 CONCEPT_MINUTES = 2            # the time a concept question is given in the plan
 CODING_POINTS = 80             # the concepts get the rest of 100 (all of it goes to coding without them)
 DIFFICULTY_ORDER = ("medium", "easy", "hard")   # the mix a round is filled in, round robin
-ACTIONS = "Enter grade · n next problem · q pause"
 
 
 def last_practised(store: Store) -> dict[str, float]:
@@ -157,9 +157,9 @@ class MockSession:
 
     def rounds(self) -> None:
         plan = self.plan
-        self.console.print(Text(f"mock round: {self.row.minutes} min, {len(plan['problems'])} problems "
-                                f"({', '.join(p['id'] for p in plan['problems'])}), then "
-                                f"{len(plan['concepts'])} concept questions. No hints, no solutions.", style="bold"))
+        self.console.print(Text(say("mock_intro", minutes=self.row.minutes, count=len(plan["problems"]),
+                                    names=", ".join(p["id"] for p in plan["problems"]),
+                                    questions=len(plan["concepts"])), style="bold"))
         for i, item in enumerate(plan["problems"]):
             if item["done"]:
                 continue
@@ -177,27 +177,27 @@ class MockSession:
         self.row.resumed_at = None
         self.store.save_mock(self.row)
         left = max(0.0, self.row.minutes * 60 - self.row.used_s)
-        self.console.print(f"Paused with {clock.duration(left)} left; the clock is stopped. "
-                           f"`drill mock --resume` continues.")
+        self.console.print(say("mock_paused", left=clock.duration(left)))
 
     def problem(self, plan: dict[str, Any], index: int) -> str:
         """One coding problem until it passes, the user moves on or time is up; 'pause' on q."""
         item = plan["problems"][index]
         spec = self.catalog.spec(item["id"])
-        self.console.rule(f"problem {index + 1}/{len(plan['problems'])}: {spec.id} (target {spec.target_minutes:g} min)")
+        self.console.rule(say("mock_problem", i=index + 1, n=len(plan["problems"]), problem=spec.id,
+                              minutes=f"{spec.target_minutes:g}"))
         started = practice.start(self.store, spec, fresh=item["attempt"] is None, mode="mock")
         item["attempt"] = started.attempt_id
         if item["began_s"] is None:
             item["began_s"] = on_clock(self.row, clock.timestamp())
         self.save(plan)
         self.console.print(prompt(spec))
-        self.console.print(f"Edit {started.path}, then press Enter to grade.")
+        self.console.print(say("mock_edit", path=started.path))
         while True:
             left = seconds_left(self.row, clock.timestamp())
             if left <= 0:
-                self.console.print("[bold]Time is up[/] for the coding part.")
+                self.console.print(say("time_up"))
                 return "time"
-            choice = self.ask(f"[{clock.duration(left)} left] {ACTIONS}", default="", show_default=False)
+            choice = self.ask(f"[{clock.duration(left)}] {say('mock_actions')}", default="", show_default=False)
             choice = choice.strip().lower()
             if choice == "q":
                 return "pause"
@@ -210,7 +210,7 @@ class MockSession:
                 self.save(plan)
                 return "passed"
             if choice not in ("", "n", "q"):
-                self.console.print(ACTIONS)
+                self.console.print(say("mock_actions"))
 
     def grade(self, spec: Spec, item: dict[str, Any], path) -> bool:
         from drillcli.review import grade_file
@@ -223,7 +223,7 @@ class MockSession:
                             elapsed_s=on_clock(self.row, best.graded_at) - item["began_s"])
                 return True
         verdict = grade_file(spec, path, self.worker)
-        graded = practice.record_verdict(self.store, spec, verdict, path)
+        practice.record_verdict(self.store, spec, verdict, path)
         spent = on_clock(self.row, clock.timestamp()) - item["began_s"]   # the round's clock: pauses excluded
         if verdict.passed >= item["passed"]:
             item.update(passed=verdict.passed, total=verdict.total, elapsed_s=spent)
@@ -238,7 +238,7 @@ class MockSession:
         for n, item in enumerate(plan["concepts"], 1):
             if item["covered"] is not None or item["card"] not in by_id:
                 continue
-            self.console.rule(f"concept question {n}/{len(plan['concepts'])}")
+            self.console.rule(say("mock_question", i=n, n=len(plan["concepts"])))
             covered = quiz.covered(by_id[item["card"]])
             if covered == QUIT:
                 return "pause"

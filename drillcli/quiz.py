@@ -15,6 +15,7 @@ from rich.text import Text
 
 from drillcli import clock
 from drillcli.deck import Card
+from drillcli.messages import say
 from drillcli.render import RATING_NAMES
 from drillcli.store import Store
 
@@ -65,24 +66,22 @@ class Quiz:
         """Review `cards` in order; returns how many were rated (q stops early)."""
         for i, card in enumerate(cards, 1):
             if self.one(card, f"{i}/{len(cards)}") == QUIT:
-                self.console.print(f"Stopped after {i - 1}: the cards rated so far are scheduled.")
+                self.console.print(say("quiz_stopped", count=i - 1))
                 return i - 1
-        self.console.print(f"[bold green]Quiz done[/]: {len(cards)} rated. `drill quiz` brings them back when due.")
+        self.console.print(say("quiz_done", count=len(cards)))
         return len(cards)
 
     def covered(self, card: Card) -> list[int] | str:
         """Ask for the question's answer, show the reference, ask which key points were covered."""
         self.console.print(Text(f"{card.q}", style="bold"))
-        if self.ask("Answer it (aloud or typed), then Enter for the reference answer (q quits)",
-                    default="", show_default=False).strip().lower() == "q":
+        if self.ask(say("quiz_answer"), default="", show_default=False).strip().lower() == "q":
             return QUIT
-        self.console.print(Panel(card.a, title="reference answer", title_align="left", border_style="dim"))
+        self.console.print(Panel(card.a, title=say("reference_answer"), title_align="left", border_style="dim"))
         if not card.points:
             return []
-        self.console.print(Text("key points:\n" + "\n".join(f"  {n}. {p}" for n, p in enumerate(card.points, 1))))
+        self.console.print(Text(say("key_points") + "\n" + "\n".join(f"  {n}. {p}" for n, p in enumerate(card.points, 1))))
         while True:
-            chosen = parse_points(self.ask("Which did you cover? (e.g. 1 3; a = all; Enter = none)", default="",
-                                           show_default=False), len(card.points))
+            chosen = parse_points(self.ask(say("which_points"), default="", show_default=False), len(card.points))
             if chosen is not None:
                 return chosen
             self.console.print(f"type numbers from 1 to {len(card.points)}, a, or Enter")
@@ -90,18 +89,19 @@ class Quiz:
     def one(self, card: Card, position: str) -> str:
         from drillcli.schedule import review_concept
 
-        self.console.rule(f"concept {position}: {card.topic}")
+        self.console.rule(say("concept_rule", position=position, topic=card.topic))
         chosen = self.covered(card)
         if chosen == QUIT:
             return QUIT
         default = suggested_rating(len(chosen), len(card.points))
         while True:
-            answer = self.ask("How well did you know it? 1 Again, 2 Hard, 3 Good, 4 Easy", default=str(default)).strip()
+            answer = self.ask(say("how_well_card"), default=str(default)).strip()
             if answer in ("1", "2", "3", "4"):
                 break
             self.console.print("type 1, 2, 3 or 4")
         stored = next((row for row in self.store.concept_cards() if row.card == card.id), None)
         row = review_concept(card.id, stored, int(answer), clock.now())
         self.store.review_concept(row, int(answer), len(chosen), len(card.points))
-        self.console.print(f"rated {RATING_NAMES[int(answer)]}: next about {clock.relative(row.due_at, clock.timestamp())}")
+        self.console.print(say("card_rated", rating=RATING_NAMES[int(answer)],
+                               relative=clock.relative(row.due_at, clock.timestamp())))
         return "done"

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from drillcli import clock
 from drillcli.clock import duration
+from drillcli.messages import noun, say
 from drillcli.spec import Spec
 from drillcli.verdict import CaseResult, Verdict
 
@@ -173,15 +174,15 @@ class Summary:
 def _summary(verdict: Verdict, elapsed_s: float | None, target_s: float | None) -> Summary:
     style = "bold green" if verdict.ok else "bold red"
     if not verdict.total:
-        phrases = [Text(f"not run: {verdict.explanation}", style=style)]
+        phrases = [Text(say("not_run", why=verdict.explanation), style=style)]
     else:
-        phrases = [Text(f"{verdict.passed}/{verdict.total} cases passed", style=style)]
+        phrases = [Text(say("cases_passed", passed=verdict.passed, total=verdict.total), style=style)]
         if not verdict.ok:
             phrases.append(Text(verdict.explanation, style="red"))
     if elapsed_s is not None:
-        clock_text = Text(f"{duration(elapsed_s)} since drill start", style="dim")
+        clock_text = Text(say("since_start", elapsed=duration(elapsed_s)), style="dim")
         if target_s is not None:
-            clock_text.append(f" (target {duration(target_s)})", style="dim" if elapsed_s <= target_s else "yellow")
+            clock_text.append(say("target", target=duration(target_s)), style="dim" if elapsed_s <= target_s else "yellow")
         phrases.append(clock_text)
     return Summary(phrases)
 
@@ -235,22 +236,22 @@ def started_lines(spec: Spec, started: Started, in_review: bool = False) -> list
     """What `drill start` (or a review, where Enter grades) tells the user to do next."""
     lines = []
     if started.backup is not None:
-        lines.append(f"[yellow]your previous file was backed up to[/] {started.backup}")
+        lines.append(say("backed_up", path=started.backup))
     if started.kept:
-        lines.append(f"[yellow]kept your edited file[/] {started.path} (`--fresh` backs it up and starts over)")
+        lines.append(say("kept", path=started.path))
     if started.resumed:
-        lines.append("[dim]the attempt in progress goes on; its timer kept running[/]")
-    then = "press [bold]Enter[/] here to grade" if in_review else "run [bold]drill grade[/] (or [bold]drill watch[/])"
-    lines.append(f"Edit [bold]{started.path}[/], then {then}.  Target: {spec.target_minutes:g} min.")
+        lines.append(say("resumed"))
+    then = say("then_enter") if in_review else say("then_grade")
+    lines.append(say("edit_then", path=started.path, then=then, minutes=f"{spec.target_minutes:g}"))
     return lines
 
 
 def review_line(review: ReviewRecord) -> Text:
     """What the schedule made of a closed attempt."""
-    line = Text("rated ")
+    line = Text(say("rated"))
     line.append(RATING_NAMES[review.rating], style=RATING_STYLE[review.rating])
-    line.append(f"; next review {clock.from_timestamp(review.due_at):%Y-%m-%d} "
-                f"({clock.relative(review.due_at, review.reviewed_at)})", style="dim")
+    line.append(say("next_review", date=f"{clock.from_timestamp(review.due_at):%Y-%m-%d}",
+                    relative=clock.relative(review.due_at, review.reviewed_at)), style="dim")
     return line
 
 
@@ -319,7 +320,7 @@ def status_view(attempt: Attempt | None, due: list[CardRow], upcoming: tuple[str
                           f"open; `drill start {attempt.problem}` offers to abandon it", style="yellow"))
         attempt = None
     if attempt is not None:
-        line = Text(f"in progress: {attempt.problem}  ")
+        line = Text(say("in_progress", problem=attempt.problem))
         line.append_text(timer_text(now - attempt.started_at, targets.get(attempt.problem, 0.0)))
         if attempt.status:
             line.append(f"  ·  last grade {attempt.passed_cases}/{attempt.total_cases} ({attempt.status})", style="dim")
@@ -330,12 +331,13 @@ def status_view(attempt: Attempt | None, due: list[CardRow], upcoming: tuple[str
     if due:
         names = ", ".join(c.problem for c in due[:8]) + (" ..." if len(due) > 8 else "")
         minutes = sum(targets.get(c.problem, 0.0) for c in due) / 60
-        parts.append(Text(f"due today: {plural(len(due), 'problem')}, about {minutes:.0f} min ({names})", style="bold"))
+        parts.append(Text(say("due_today", problems=noun(len(due), "problem"), minutes=f"{minutes:.0f}", names=names),
+                          style="bold"))
     else:
-        parts.append(Text("nothing due today", style="dim"))
+        parts.append(Text(say("nothing_due"), style="dim"))
     if concepts_due:
-        parts.append(Text(f"concept cards due: {concepts_due} (drill quiz, or after drill review)", style="bold"))
-    parts.append(Text("next: ", style="bold").append(_next_command(attempt, due, upcoming), style="bold cyan"))
+        parts.append(Text(say("concepts_due", count=concepts_due), style="bold"))
+    parts.append(Text(say("next"), style="bold").append(_next_command(attempt, due, upcoming), style="bold cyan"))
     return Group(*parts)
 
 

@@ -24,7 +24,8 @@ from rich.text import Text
 
 from drillcli import clock, practice
 from drillcli.catalog import Catalog
-from drillcli.render import (RATING_NAMES, hints_view, plural, prompt, review_line, started_lines, timer_text,
+from drillcli.messages import noun, say
+from drillcli.render import (RATING_NAMES, hints_view, prompt, review_line, started_lines, timer_text,
                              verdict_view)
 from drillcli.spec import Spec
 from drillcli.store import GradeRecord, Store
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from drillcli.verdict import Verdict
     from drillcli.worker_process import WorkerProcess
 
-ACTIONS = "Enter grade · h hint · g give up (Again) · s skip · q quit"
 
 
 def grade_file(spec: Spec, path: Path, worker: WorkerProcess | None = None) -> Verdict:
@@ -66,7 +66,7 @@ class Session:
         except DeckError as exc:
             self.console.print(f"[yellow]concept cards unavailable:[/] {exc}")
             return
-        if cards and self.ask(f"{plural(len(cards), 'concept card')} due too. Quiz them now? [y/n]",
+        if cards and self.ask(say("concepts_offer", cards=noun(len(cards), "card")),
                               default="y").strip().lower().startswith("y"):
             Quiz(self.store, self.console, self.ask).run(cards)
 
@@ -79,14 +79,13 @@ class Session:
         if self.limit is not None and len(due) > self.limit:
             self.console.print(f"{len(due)} are due; this session takes the {self.limit} most overdue.")
             due = due[:self.limit]
-        self.console.print(f"[bold]{plural(len(due), 'problem')} due[/]: {', '.join(c.problem for c in due)}")
+        self.console.print(say("problems_due", problems=noun(len(due), "problem"), names=", ".join(c.problem for c in due)))
         for i, card in enumerate(due, 1):
             spec = self.catalog.spec(card.problem)
             if self.drill(spec, f"{i}/{len(due)}") == "quit":
-                self.console.print("Stopped. The attempt in progress stays open: `drill review` resumes it with "
-                                   "its file and its clock.")
+                self.console.print(say("session_stopped"))
                 return "quit"
-        self.console.print("[bold green]Session done.[/] `drill stats` shows where you stand.")
+        self.console.print(say("session_done"))
         return "done"
 
     def _nothing_due(self) -> None:
@@ -102,7 +101,7 @@ class Session:
     def drill(self, spec: Spec, position: str) -> str:
         """One problem, from a fresh stub (or the attempt in progress) to its review;
         returns 'done', 'skip' or 'quit'."""
-        self.console.rule(f"review {position}: {spec.id}")
+        self.console.rule(say("review_rule", position=position, problem=spec.id))
         current = self.store.open_attempt(spec.id)
         passed = self.store.passing_grade(current.id) if current is not None else None
         if current is not None and passed is not None:
@@ -132,7 +131,7 @@ class Session:
             elif choice == "q":
                 return "quit"
             else:
-                self.console.print(ACTIONS)
+                self.console.print(say("review_actions"))
 
     def _closed_elsewhere(self, spec: Spec, attempt_id: int) -> bool:
         """The attempt was closed by another command (a `drill grade` in another terminal)."""
@@ -160,7 +159,7 @@ class Session:
         attempt = self.store.attempt(attempt_id)
         assert attempt is not None
         timer = timer_text(clock.timestamp() - attempt.started_at, spec.target_minutes * 60)
-        return f"[{timer.plain}] {ACTIONS}"
+        return f"[{timer.plain}] {say('review_actions')}"
 
     def _grade(self, spec: Spec, started: practice.Started) -> bool:
         """Grade; on a pass ask the follow-ups and close the attempt with its review."""
@@ -184,13 +183,12 @@ class Session:
         if not spec.followups:
             return None
         for i, f in enumerate(spec.followups, 1):
-            self.console.print(Text(f"follow-up {i}/{len(spec.followups)}: {f.q}", style="bold"))
-            self.ask("Answer it (aloud or typed), then press Enter for the reference answer",
-                     default="", show_default=False)
-            self.console.print(Panel(f.a, title="reference answer", title_align="left", border_style="dim"))
+            self.console.print(Text(say("followup", i=i, n=len(spec.followups), q=f.q), style="bold"))
+            self.ask(say("answer_then_enter"), default="", show_default=False)
+            self.console.print(Panel(f.a, title=say("reference_answer"), title_align="left", border_style="dim"))
         self.console.print(self._rating_preview(spec, attempt_id, grade))
         while True:
-            answer = self.ask("How well did you know these? (1-4)", default="3").strip()
+            answer = self.ask(say("how_well_followups"), default="3").strip()
             if answer in {"1", "2", "3", "4"}:
                 return int(answer)
             self.console.print("type 1, 2, 3 or 4")
