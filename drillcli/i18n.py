@@ -23,6 +23,8 @@ MISSING = "[中文翻译缺失，以下为英文原文]"    # shown above Englis
 FENCE = re.compile(r"```.*?```", re.S)
 INLINE = re.compile(r"`[^`\n]+`")
 NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+# A line break inside a Chinese paragraph renders as a space (Markdown joins lines with one).
+CJK_BREAK = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\n[ \t]*(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
 
 
 def config_file() -> Path:
@@ -96,6 +98,12 @@ def problem_translation(folder: Path) -> dict[str, Any] | None:
     return _load(folder / "zh.yaml")
 
 
+def join_cjk_lines(markdown: str) -> str:
+    """Join the lines of Chinese paragraphs outside code blocks, so no stray space shows."""
+    parts = re.split(r"(```.*?```)", markdown, flags=re.S)
+    return "".join(part if part.startswith("```") else CJK_BREAK.sub("", part) for part in parts)
+
+
 def localize(spec, lang: str | None = None):
     """The spec in `lang` (default: the chosen language); English under the MISSING marker
     where there is no translation."""
@@ -107,7 +115,7 @@ def localize(spec, lang: str | None = None):
     if zh is None:
         return replace(spec, prompt=f"**{MISSING}**\n\n{spec.prompt}")
     followups = tuple(Followup(f["q"], f["a"], tuple(f.get("points", ()))) for f in zh.get("followups", ()))
-    return replace(spec, title=zh.get("title", spec.title), prompt=zh.get("prompt", spec.prompt),
+    return replace(spec, title=zh.get("title", spec.title), prompt=join_cjk_lines(zh.get("prompt", spec.prompt)),
                    hints=tuple(zh.get("hints", spec.hints)),
                    followups=followups if len(followups) == len(spec.followups) else spec.followups)
 

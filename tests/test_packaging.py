@@ -21,6 +21,11 @@ def test_wheel_contains_every_problem(tmp_path):
     for pid in catalog.ids:
         module = pid.replace("-", "_")
         for path in (f"drillcli/problems/{pid}/spec.yaml", f"drillcli/problems/{pid}/stub.py",
-                     f"drillcli/graders/fixtures/{pid}.npz", f"drillcli/solutions/{module}.py",
-                     f"drillcli/graders/{module}.py"):
+                     f"drillcli/problems/{pid}/zh.yaml", f"drillcli/graders/fixtures/{pid}.npz",
+                     f"drillcli/solutions/{module}.py", f"drillcli/graders/{module}.py"):
             assert path in names, f"{path} missing from the wheel"
+    for topic in (ROOT / "concepts").glob("*.yaml"):
+        for path in (f"drillcli/concepts/{topic.name}", f"drillcli/concepts/zh/{topic.name}"):
+            assert path in names, f"{path} missing from the wheel"
+    for template in (ROOT / "drillcli" / "templates").iterdir():
+        assert f"drillcli/templates/{template.name}" in names
