@@ -6,7 +6,7 @@ import bisect
 
 import pytest
 
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "lis"
 
@@ -396,6 +396,12 @@ def test_bugs_fail(grade_source, name):
     assert_rejected(verdict)
 
 
+@pytest.mark.xfail(strict=True, reason="a longer answer fails as a length (shape) mismatch, and compare.near_miss "
+                                        "only explains value / NaN failures: needs the engine change in the report")
+def test_bisect_right_is_named_as_non_decreasing(grade_source):
+    assert_near_miss(grade_source(PROBLEM, BUGS["bisect-right-allows-equal"]), PROBLEM, "non-decreasing")
+
+
 def test_returning_the_length_is_a_type_error(grade_source):
     verdict = grade_source(PROBLEM, "def longest_increasing_subsequence(nums):\n    return len(nums)\n")
     failure = verdict.first_failure()
@@ -404,10 +410,13 @@ def test_returning_the_length_is_a_type_error(grade_source):
 
 def test_quadratic_solution_is_reported_too_slow(grade_source):
     verdict = grade_source(PROBLEM, QUADRATIC)
-    assert verdict.status == "too_slow", describe(verdict)
+    # On a loaded machine the second scaling case can reach the grade's overall time limit
+    # before its own budget: still only the scaling cases fail, each for taking too long.
+    assert verdict.status in ("too_slow", "timeout"), describe(verdict)
     slow = [c for c in verdict.cases if c.status != "pass"]
     assert [c.name for c in slow] == ["scaling-long-answer-50000", "scaling-200000"]
-    assert all("too slow" in c.message and "reference" in c.message for c in slow)
+    assert "too slow" in slow[0].message and "reference" in slow[0].message
+    assert all("too slow" in c.message or "time limit" in c.message for c in slow)
 
 
 def test_linear_scan_of_the_tails_is_reported_too_slow(grade_source):
