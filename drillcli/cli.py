@@ -50,7 +50,11 @@ LANG_HELP = "Language of prompts and messages: en or zh (default: DRILL_LANG, el
 
 
 def _use_language(lang: Optional[str]) -> None:
-    """Apply a command's --lang."""
+    """Apply a command's --lang (None: the default; nothing to reset before drill.i18n is loaded)."""
+    import sys
+
+    if lang is None and "drillcli.i18n" not in sys.modules:
+        return
     from drillcli.i18n import LANGUAGES, choose
 
     if lang is not None and lang not in LANGUAGES:
@@ -136,7 +140,9 @@ def list_problems(
         specs = [s for s in specs if s.family == chosen]
     if status and status not in STATUSES:
         raise fail(f"no status '{status}'; statuses: {', '.join(STATUSES)}")
-    standings, trouble = _standings()
+    from drillcli.standing import read_standings
+
+    standings, trouble = read_standings(paths.db_path())   # the list never depends on the database
     if status:
         specs = [s for s in specs if standings.get(s.id, Standing("new")).status == status]
     specs.sort(key=lambda s: (s.pack, FAMILIES.index(s.family), s.id))
@@ -150,18 +156,6 @@ def list_problems(
         typer.echo(" ".join(filter(None, ["no", status, "problems", family and f"in {_family(family)}"])) + ".")
         return
     print_problems(specs, catalog.troubles() + ([trouble] if trouble else []), standings, clock.timestamp())
-
-
-def _standings():
-    """(status by problem id, None), or ({}, why the history could not be read): the list
-    itself never depends on the database."""
-    from drillcli.standing import standings
-    from drillcli.store import Store, StoreError
-
-    try:
-        return standings(Store(paths.db_path())), None
-    except StoreError as exc:
-        return {}, f"statuses unavailable: {exc}"
 
 
 def _iso(seconds: float | None) -> str | None:

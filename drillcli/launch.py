@@ -18,11 +18,14 @@ DATABASE_TROUBLE = 2
 def main() -> None:
     try:
         from drillcli.cli import app
-        from drillcli.store import StoreError
 
         try:
             app()
-        except StoreError as exc:
+        except Exception as exc:
+            from drillcli.store import StoreError   # only now: `drill list` never needs the Store
+
+            if not isinstance(exc, StoreError):
+                raise
             sys.stderr.write(f"error: {exc}\n")
             sys.exit(DATABASE_TROUBLE)
     except KeyboardInterrupt:
