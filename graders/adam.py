@@ -28,6 +28,8 @@ def cases() -> list[Case]:
         ("l2-frozen-param", dict(lr=0.05, weight_decay=0.1), dict(seed=23, frozen=1, steps=4),
          "the last parameter has no gradient: no L2 term either, it stays unchanged"),
         ("beta1-zero", dict(lr=0.05, betas=[0.0, 0.999]), dict(seed=24, steps=5), "no momentum: m = g"),
+        ("beta1-zero-float64", dict(lr=0.05, betas=[0.0, 0.999], weight_decay=0.01), dict(seed=31, steps=5, dtype="float64"),
+         "beta1 0.0 is a value, not 'use the default 0.9': m = g, and its bias correction is 1"),
         ("beta2-small", dict(lr=0.05, betas=[0.5, 0.6]), dict(seed=25, steps=8),
          "betas (0.5, 0.6): bias corrections differ from each other"),
         ("betas-swapped-detector", dict(lr=0.05, betas=[0.8, 0.99], weight_decay=0.01), dict(seed=26, steps=6), ""),

@@ -215,6 +215,8 @@ def cases() -> list[Case]:
         ("strong-decay-float64", dict(lr=0.1, weight_decay=0.5), dict(seed=21, steps=5, dtype="float64"), ""),
         ("no-weight-decay", dict(lr=0.05, weight_decay=0.0), dict(seed=22, steps=5), ""),
         ("beta1-zero", dict(lr=0.05, betas=[0.0, 0.999]), dict(seed=23, steps=5), "no momentum: m = g"),
+        ("beta1-zero-float64", dict(lr=0.05, betas=[0.0, 0.999]), dict(seed=31, steps=5, dtype="float64"),
+         "beta1 0.0 is a value, not 'use the default 0.9': m = g, and its bias correction is 1"),
         ("beta2-small", dict(lr=0.05, betas=[0.5, 0.6]), dict(seed=24, steps=8),
          "betas (0.5, 0.6): bias corrections differ from 1 only for a few steps, and differ from each other"),
         ("betas-swapped-detector", dict(lr=0.05, betas=[0.8, 0.99]), dict(seed=25, steps=6),

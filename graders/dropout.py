@@ -13,6 +13,35 @@ NO_DRAW, ONE_DRAW, OTHER_DRAWS = 0, 1, -1
 TOLERANCE = {"float32": (1e-6, 1e-6), "float64": (1e-14, 1e-13)}
 
 
+
+def _not_inverted(x, p, training=True, generator=None):
+    """Classic dropout (the original paper's form): survivors unscaled in training, x * (1 - p) at test time."""
+    import torch
+
+    if not training:
+        return x * (1 - p)
+    return x * (torch.rand(x.shape, generator=generator) >= p)
+
+
+def _keep_probability(x, p, training=True, generator=None):
+    """p read as the probability of keeping (TensorFlow 1's keep_prob): keep where rand < p, scale by 1 / p."""
+    import torch
+
+    if not training:
+        return x
+    return x * (torch.rand(x.shape, generator=generator) < p) / p
+
+
+NEAR_MISSES = {
+    "not-inverted": ("your output matches classic (non-inverted) dropout, which leaves the kept entries unscaled in "
+                     "training and multiplies by 1 - p at test time; this problem asks for inverted dropout: kept "
+                     "entries become x / (1 - p) in training and eval mode returns x (see the prompt)", _not_inverted),
+    "keep-probability": ("your output matches p read as the probability of keeping (TensorFlow 1's keep_prob: keep "
+                         "where rand < p, scale by 1 / p); here p is the probability of dropping: keep where "
+                         "rand >= p and scale by 1 / (1 - p) (see the prompt)", _keep_probability),
+}
+
+
 def run(entry, kind, case, names):
     import torch
 
@@ -130,6 +159,8 @@ def cases() -> list[Case]:
     add("p0.1", 1, f32, (4, 8), 0.1)
     add("p0.9", 2, f32, (4, 8), 0.9, note="p is the probability of DROPPING: only ~10% survive, scaled by 10")
     add("p0-identity", 3, f32, (3, 5), 0.0, note="p = 0 in training: every entry kept, scale 1")
+    add("p0-float64", 24, f64, (2, 3, 4), 0.0,
+        note="p = 0 in float64: every entry kept, scale 1 (0.0 is a value: nothing is dropped)")
     add("p1-all-dropped", 4, f32, (3, 5), 1.0, note="p = 1: every entry dropped, zeros (not 0/0 = NaN), nothing drawn")
     add("p1-float64", 19, f64, (2, 6), 1.0, note="p = 1 in float64: zeros, nothing drawn")
     add("eval-mode", 5, f32, (2, 3, 4), 0.3, training=False, note="eval mode ignores p: identity")

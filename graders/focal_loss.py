@@ -58,6 +58,8 @@ def cases() -> list[Case]:
         note="p = 0.5: every element is alpha_t * 0.25 * log 2")
     add("gamma-0-is-weighted-bce", *rand(1, (16,)), gamma=0.0, reduction="none", seed=1,
         note="gamma 0: alpha-weighted binary cross-entropy")
+    add("gamma-0-mean-float64", *rand(22, (5, 6), f64), gamma=0.0, alpha=0.6, seed=22,
+        note="gamma 0: no focusing, the alpha-weighted BCE (0.0 is a value, not 'use the default 2')")
     add("gamma-1", *rand(2, (8, 3)), gamma=1.0, seed=2)
     add("gamma-5", *rand(3, (8, 3)), gamma=5.0, seed=3, reduction="sum")
     add("gamma-non-integer", *rand(4, (6, 4)), gamma=1.5, seed=4, reduction="none")

@@ -153,6 +153,13 @@ def cases() -> list[Case]:
          note="max_new_tokens = 0: the prompt comes back unchanged and step is never called")
     for i, (b, t0, v, n) in enumerate([(5, 2, 7, 9), (2, 7, 20, 5), (6, 1, 4, 6)]):
         rand(f"random-{i}", 20 + i, b, t0, v, n, dtype="float32" if i % 2 == 0 else "float64")
+    # pad_id = 0 with another EOS: 0 is a real id to pad with, not "no padding"
+    for name, seed, dtype in (("pad-id-0", 31, "float32"), ("pad-id-0-float64", 32, "float64")):
+        g = torch.Generator().manual_seed(seed)
+        table = torch.randn(8, 8, generator=g, dtype=torch.float64)
+        out.append(_case(name, torch.randint(4, 8, (5, 3), generator=g), table, 12, 3, 0, eos_ramp=0.25,
+                         dtype=dtype, seed=seed, note="pad_id = 0, eos_id = 3: rows that generated EOS are padded "
+                                                      "with 0 (0 is an id like any other, not 'no padding')"))
     # integer table with sums: many exact ties between tokens at every step
     g = torch.Generator().manual_seed(30)
     table = torch.randint(-2, 3, (6, 6), generator=g).to(torch.float64)

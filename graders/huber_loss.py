@@ -68,6 +68,10 @@ def cases() -> list[Case]:
         note="residuals 1e20 in float32: 0.5 r^2 overflows, the linear branch does not")
     add("huge-residuals-sum", torch.tensor([[2e19, 0.5], [-4e19, 1.5]]), torch.tensor([[0.0, 0.0], [1.0, -1.0]]),
         delta=2.0, reduction="sum", note="residuals ~1e19 in float32 with delta 2: the sum stays finite")
+    add("huge-target", torch.zeros(4), torch.tensor([-1e20, 1e20, 0.5, -2.0]), delta=1.0, reduction="none",
+        note="the huge values in target alone: residuals -1e20 .. 1e20, linear branch, finite")
+    add("huge-input-and-target", torch.tensor([3e19, -1e20, 1e20, 5.0]), torch.tensor([-5e19, -1e20 + 1e13, 1e20, -1e20]),
+        delta=0.5, reduction="sum", note="input and target both ~1e20: residuals from 0 to 1e20, the sum stays finite")
     add("tiny-residuals", *rand(9, (10,), scale=1e-4), delta=1.0, seed=9, reduction="none", note="all quadratic, values ~1e-9")
     add("single-element", torch.tensor([2.5]), torch.tensor([1.0]), delta=1.0, reduction="none")
     add("scalar-0d", torch.tensor(3.0), torch.tensor(0.5), delta=2.0, note="0-dim input and target")

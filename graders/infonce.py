@@ -39,12 +39,14 @@ def cases() -> list[Case]:
                              grad=("a", "b") if grad else (), noncontig=tuple(noncontig)))
 
     def pairs(seed, n, d, dtype=torch.float32, noise=0.5, scale=1.0):
-        """b is a noisy copy of a: positives are more similar than negatives, as after some training."""
+        """b is a noisy copy of a: positives are more similar than negatives, as after some training.
+        scale: one number for a and b, or an (a, b) pair."""
+        scale_a, scale_b = scale if isinstance(scale, tuple) else (scale, scale)
         g = torch.Generator().manual_seed(seed)
         a = torch.randn(n, d, generator=g, dtype=f64)
         b = a + noise * torch.randn(n, d, generator=g, dtype=f64)
-        s = scale * torch.exp(torch.randn(n, 1, generator=g, dtype=f64))   # rows of different norms
-        return (a * s).to(dtype), (b * scale).to(dtype)
+        s = scale_a * torch.exp(torch.randn(n, 1, generator=g, dtype=f64))   # rows of different norms
+        return (a * s).to(dtype), (b * scale_b).to(dtype)
 
     a = torch.tensor([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
     b = torch.tensor([[2.0, 0.0], [0.0, 1.0], [-1.0, 1.0]])
@@ -63,6 +65,17 @@ def cases() -> list[Case]:
     add("unnormalised-large-norms", *pairs(10, 6, 8, scale=300.0), temperature=0.1, seed=10,
         note="embeddings with norms in the hundreds: cosine similarity needs the L2 normalisation")
     add("tiny-norms", *pairs(11, 6, 8, scale=1e-3), seed=11, note="embeddings with norms ~1e-3")
+    # each of a and b alone at the stated edges of the norms (1e-3, hundreds), the other ordinary
+    # (the gradient through a norm of 1e-3 is scaled by 1e3: float32 gradients there differ by more than
+    # the tolerance between correct formulations, so the tiny-norm gradient case is float64)
+    add("tiny-norms-a-only", *pairs(23, 6, 8, scale=(1e-3, 1.0)), seed=23,
+        note="only a has norms ~1e-3 (b ordinary): normalise each input by its own row norms")
+    add("tiny-norms-b-only", *pairs(24, 6, 8, f64, scale=(1.0, 1e-3)), symmetric=False, seed=24, grad=True,
+        upstream_seed=6, note="only b has norms ~1e-3 (a ordinary), float64 with gradients")
+    add("large-norms-a-only", *pairs(25, 6, 8, f64, scale=(300.0, 1.0)), temperature=0.1, seed=25,
+        note="only a has norms in the hundreds (b ordinary)")
+    add("large-norms-b-only", *pairs(26, 6, 8, scale=(1.0, 300.0)), temperature=0.1, seed=26, grad=True,
+        upstream_seed=7, note="only b has norms in the hundreds (a ordinary)")
     add("cold-temperature", *pairs(12, 8, 8, noise=2.0), temperature=0.001, seed=12,
         note="temperature 0.001: logits up to 1000, exp() overflows without subtracting the max")
     add("cold-temperature-float64", *pairs(13, 8, 8, f64, noise=2.0), temperature=1e-4, seed=13,

@@ -80,6 +80,17 @@ def cases() -> list[Case]:
           note="first shift: total 5.88 > tol = 4, but each centroid alone moves less than 4: the loop must go on")
     lloyd("tol-total-not-max-float64", pts.double() * 2, pts[[0, 3]].double() * 2, tol=16.0,
           note="the same points doubled, in float64: total 23.5 > tol = 16, each centroid alone less than 16")
+    # tol = 0: the first update moves centroid 0 by 0.005 (squared shift 2.5e-5, below the default 1e-4),
+    # which moves the boundary past x = 3.999: the second iteration reassigns it and both centroids jump
+    line = torch.tensor([-1.0, 1.0, 3.999, 9.0, 11.0])
+    near_start = torch.tensor([-0.005, 23.999 / 3])
+    lloyd("tol-0-tiny-first-shift", torch.stack([line, torch.zeros(5)], 1), torch.stack([near_start, torch.zeros(2)], 1),
+          tol=0.0, note="tol = 0 stops only when nothing moves: a first shift of 2.5e-5 is not convergence "
+                        "(0.0 is a value, not 'use the default 1e-4')")
+    u = torch.tensor([0.6, 0.8], dtype=f64)
+    lloyd("tol-0-tiny-first-shift-float64", line.double()[:, None] * u + torch.tensor([2.0, -3.0], dtype=f64),
+          near_start.double()[:, None] * u + torch.tensor([2.0, -3.0], dtype=f64), tol=0.0,
+          note="the same points on a slanted line in float64: with tol = 0 the loop goes on after a tiny shift")
     lloyd("k-equals-1", pts, torch.tensor([[0.0, 0.0]]), note="K = 1: the centroid is the mean of all points")
     lloyd("k-equals-n", pts, pts.clone(), note="K = N with init = x: nothing moves")
 

@@ -19,9 +19,10 @@ def cases() -> list[Case]:
     def add(name, seed, dtype, lead, lq, lk, d, dv, causal=False, eps=None, qk_shift=0.0, scale=1.0,
             grad=False, memory=False, noncontig=(), qkv=None, note=""):
         g = torch.Generator().manual_seed(seed)
-        if qkv is None:
-            q = torch.randn(*lead, lq, d, generator=g, dtype=f64) * scale + qk_shift
-            k = torch.randn(*lead, lk, d, generator=g, dtype=f64) * scale + qk_shift
+        if qkv is None:   # qk_shift and scale: one number for q and k, or a (q, k) pair
+            (q_shift, k_shift), (q_scale, k_scale) = (x if isinstance(x, tuple) else (x, x) for x in (qk_shift, scale))
+            q = torch.randn(*lead, lq, d, generator=g, dtype=f64) * q_scale + q_shift
+            k = torch.randn(*lead, lk, d, generator=g, dtype=f64) * k_scale + k_shift
             v = torch.randn(*lead, lk, dv, generator=g, dtype=f64)
             if memory:   # multiples of 1/8: exact in float32 and compressible in the fixture
                 q, k, v = ((t * 8).round() / 8 for t in (q, k, v))
@@ -64,6 +65,19 @@ def cases() -> list[Case]:
              "so eps sets the scale of the output")
     add("negative-keys-float32", 14, f32, (2,), 5, 5, 4, 4, qk_shift=-5.0, scale=0.5,
         note="phi(x) ~ exp(-5): small similarities, eps changes the output by ~1e-3")
+    # each of q and k alone at the stated edges (-12 in float64, -5 in float32, hundreds), the other ordinary
+    add("only-q-negative", 22, f64, (2,), 6, 6, 4, 4, causal=True, qk_shift=(-12.0, 0.0), scale=(0.5, 1.0),
+        note="only q around -12 (k ordinary): phi(q) ~ 1e-5 in both numerator and denominator, eps still counts")
+    add("only-k-negative", 23, f64, (2,), 5, 7, 4, 3, qk_shift=(0.0, -12.0), scale=(1.0, 0.5),
+        note="only k around -12 (q ordinary): z and S are ~1e-5, the denominator is ~1e-5 next to eps = 1e-6")
+    add("only-q-negative-float32", 24, f32, (2,), 6, 6, 4, 4, qk_shift=(-5.0, 0.0), scale=(0.5, 1.0),
+        note="only q around -5 in float32")
+    add("only-k-negative-float32", 25, f32, (2,), 6, 6, 4, 4, causal=True, qk_shift=(0.0, -5.0), scale=(1.0, 0.5),
+        note="only k around -5 in float32: the causal prefix sums of phi(k) stay small")
+    add("only-q-large", 26, f64, (2,), 6, 6, 4, 4, causal=True, scale=(100.0, 1.0),
+        note="only q in the hundreds: phi(q) = q + 1 or ~0 per coordinate, k ordinary")
+    add("only-k-large", 27, f64, (2,), 6, 6, 4, 4, scale=(1.0, 100.0),
+        note="only k in the hundreds: phi(k) = k + 1 or ~0 per coordinate, q ordinary")
     add("large-values", 15, f64, (2,), 6, 6, 4, 4, causal=True, scale=100.0,
         note="q, k in the hundreds: elu(x) + 1 = x + 1 for x > 0 and ~0 for x << 0 (no overflow)")
     add("moderate-values-float32", 19, f32, (2,), 6, 6, 4, 4, causal=True, scale=4.0,

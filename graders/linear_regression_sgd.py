@@ -74,6 +74,8 @@ def cases() -> list[Case]:
         note = {2: "N divisible by the batch size", 3: "37 rows in batches of 5: the last batch has 2 rows",
                 5: "D = 10, batch 7 of 30 rows"}.get(i, "")
         add(f"random-{i}", X, y, lr, ep, bs, seed=seed, note=note)
+    X, y = data(17, 12, 3)
+    add("zero-epochs-random", X, y, 0.05, 0, 4, seed=17, note="epochs = 0: w = zeros(3), b = 0, losses empty (shape (0,))")
     X, y = data(9, 40, 3, noise=0.0)
     add("noiseless-converges", X, y, 0.05, 300, 8, seed=9,
         note="y is exactly linear: SGD converges to the least-squares solution")

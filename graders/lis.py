@@ -14,6 +14,38 @@ MAX_TIME_RATIO = 100.0
 SCALING_N = 200_000
 
 
+def _non_decreasing(nums: list[int]) -> list[int]:
+    """The reference with bisect_right: a longest non-decreasing subsequence (equal values extend a run)."""
+    from bisect import bisect_right
+
+    tails: list[int] = []
+    tail_idx: list[int] = []
+    parent = [-1] * len(nums)
+    for i, x in enumerate(nums):
+        j = bisect_right(tails, x)
+        if j == len(tails):
+            tails.append(x)
+            tail_idx.append(i)
+        else:
+            tails[j], tail_idx[j] = x, i
+        parent[i] = tail_idx[j - 1] if j > 0 else -1
+    out, i = [], tail_idx[-1] if tail_idx else -1
+    while i != -1:
+        out.append(nums[i])
+        i = parent[i]
+    return out[::-1]
+
+
+# Matched only where the user's list equals this variant's exactly (the usual write-up with bisect_right
+# does), and only once compare.near_miss also considers failures of kind "shape": a longer answer is a
+# length mismatch, found before `check` runs. Until then this variant is stored but never named.
+NEAR_MISSES = {
+    "non-decreasing": ("your output is a longest non-decreasing subsequence (bisect_right lets equal values extend "
+                       "a run); this problem asks for strictly increasing: use bisect_left (see the prompt)",
+                       _non_decreasing),
+}
+
+
 def cases() -> list[Case]:
     rng = np.random.default_rng(0)
     fixed = {

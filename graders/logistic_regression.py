@@ -65,6 +65,8 @@ def cases() -> list[Case]:
         X, y = blobs(seed, n, d, sep, 1.0, p1)
         note = {4: "imbalanced: 15% positives", 5: "D = 20 > N / 2"}.get(i, "")
         add(f"blobs-{i}", X, y, lr, ep, l2, note=note, seed=seed)
+    X, y = blobs(9, 10, 3)
+    add("zero-epochs-l2", X, y, 0.5, 0, l2=0.5, note="epochs = 0 (with l2): w = zeros(3), b = 0, losses empty (shape (0,))")
     X, y = blobs(7, 60, 3, 3.0, 1.0)
     add("separable-long", X, y, 1.0, 300, note="linearly separable, 300 epochs: ||w|| keeps growing without l2", seed=7)
     X, y = blobs(8, 60, 3, 3.0, 1.0)

@@ -171,6 +171,10 @@ def cases() -> list[Case]:
     add("large-inputs", 18, f32, (4,), 16, 16, 4, 8.0, x_scale=100.0, note="|x| around 100")
     add("empty-batch", 19, f32, (0,), 8, 6, 2, 4.0, note="x of shape (0, in): the output is (0, out)")
     add("no-bias-float64", 20, f64, (3,), 12, 8, 4, 8.0, bias=False)
+    add("alpha-0", 21, f32, (3,), 8, 6, 2, 0.0,
+        note="alpha = 0: scaling 0, the adapter adds nothing (0.0 is a value, not 'use a default')")
+    add("alpha-0-float64", 22, f64, (2, 3), 10, 7, 4, 0.0,
+        note="alpha = 0: y = base(x), the gradients of lora_A and lora_B are 0, merge changes nothing")
     for i, (lead, in_f, out_f, r, a) in enumerate([((3,), 5, 7, 2, 3.0), ((2, 4), 20, 9, 3, 9.0), ((6,), 7, 7, 7, 1.0)]):
         add(f"random-shapes-{i}", 30 + i, f32 if i % 2 == 0 else f64, lead, in_f, out_f, r, a)
     return out

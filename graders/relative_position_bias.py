@@ -15,6 +15,48 @@ RETURNS = ("bias", "buckets")
 BOUNDARY_EPS = 1e-6   # |v - round(v)| below this counts as an exact bucket boundary
 
 
+def _t5(q_len, k_len, weight, bidirectional, num_buckets, max_distance, query_minus_key=False, first_query=None):
+    """T5's bias and buckets (as the reference computes them) with one convention changed: rel taken as
+    query - key, or the queries placed at positions first_query .. first_query + q_len - 1."""
+    import math
+
+    import torch
+
+    start = k_len - q_len if first_query is None else first_query
+    rel = torch.arange(k_len)[None, :] - torch.arange(start, start + q_len)[:, None]   # key - query
+    if query_minus_key:
+        rel = -rel
+    nb, offset = num_buckets, torch.zeros_like(rel)
+    if bidirectional:
+        nb //= 2
+        offset = (rel > 0).long() * nb
+        n = rel.abs()
+    else:
+        n = (-rel).clamp(min=0)
+    me = nb // 2
+    large = (me + (torch.log(n.float() / me) / math.log(max_distance / me) * (nb - me)).long()).clamp(max=nb - 1)
+    buckets = offset + torch.where(n < me, n, large)
+    return weight[buckets].permute(2, 0, 1), buckets
+
+
+def _query_minus_key(q_len, k_len, weight, bidirectional=True, num_buckets=32, max_distance=128):
+    return _t5(q_len, k_len, weight, bidirectional, num_buckets, max_distance, query_minus_key=True)
+
+
+def _queries_from_zero(q_len, k_len, weight, bidirectional=True, num_buckets=32, max_distance=128):
+    return _t5(q_len, k_len, weight, bidirectional, num_buckets, max_distance, first_query=0)
+
+
+NEAR_MISSES = {
+    "query-minus-key": ("your output matches rel = query position - key position, which swaps the two halves of a "
+                        "bidirectional table and makes a causal one look at the future; T5 (and this problem) takes "
+                        "key - query, memory_position - context_position (see the prompt)", _query_minus_key),
+    "queries-from-zero": ("your output matches queries at positions 0 .. q_len - 1; here the queries are the last "
+                          "q_len positions, query i at i + k_len - q_len, as when decoding with a cache (see the "
+                          "prompt)", _queries_from_zero),
+}
+
+
 def cases() -> list[Case]:
     import torch
 

@@ -69,4 +69,7 @@ def cases() -> list[Case]:
     add("random-many-docs", 8, 40, 6, 24, note="forty documents")
     add("random-prime-row", 9, 9, 11, 13)
     add("random-big-vocab", 10, 6, 15, 12, eos_id=2, pad_id=3, vocab=32000)
+    case("t5-ids-pad-0", [[4, 5, 6], [7, 8]], 4, eos_id=1, pad_id=0,
+         note="T5's ids, pad 0 and eos 1: 0 is a pad id like any other, not 'no pad id'")
+    add("random-pad-0", 11, 6, 7, 10, eos_id=1, pad_id=0, note="pad_id 0, eos_id 1: pad with 0")
     return out

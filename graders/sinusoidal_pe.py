@@ -32,6 +32,7 @@ def cases() -> list[Case]:
     add("readable-2x2", 2, 2, note="d_model = 2: a single pair, PE[1] = (sin 1, cos 1)")
     add("one-position", 1, 8, note="max_len = 1: only position 0, rows of (0, 1, 0, 1, ...)")
     add("empty", 0, 8, note="max_len = 0: an empty (0, 8) float32 tensor")
+    add("empty-wide", 0, 128, note="max_len = 0 is legal: an empty (0, 128) table, not a (0,) tensor")
     add("d-model-2-long", 64, 2, note="one pair: PE[p] = (sin p, cos p)")
     add("d-model-6", 10, 6, note="d_model not a multiple of 4: three pairs, frequencies 1, 10000^(-1/3), 10000^(-2/3)")
     add("d-model-10", 12, 10, note="five pairs: check every sin column is even and every cos column odd")

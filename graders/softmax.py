@@ -11,10 +11,44 @@ from drillcli.fixtures import Case, make_case
 RETURNS = ("probs", "log_probs")
 
 
+def _variant(axis_of, doc):
+    """softmax and log_softmax normalised over axis_of(x, axis) (None: the whole array), the pair a
+    near miss is written as; the run hook finds the log_softmax as an attribute of the softmax."""
+
+    def log_softmax(x, axis=-1):
+        ax = axis_of(x, axis)
+        if x.size == 0:
+            return x.copy()
+        z = x - np.max(x, axis=ax, keepdims=True)
+        return z - np.log(np.sum(np.exp(z), axis=ax, keepdims=True))
+
+    def softmax(x, axis=-1):
+        ax = axis_of(x, axis)
+        if x.size == 0:
+            return x.copy()
+        e = np.exp(x - np.max(x, axis=ax, keepdims=True))
+        return e / np.sum(e, axis=ax, keepdims=True)
+
+    softmax.__doc__, softmax.log_softmax = doc, log_softmax
+    return softmax
+
+
+NEAR_MISSES = {
+    "last-axis": ("your output matches a softmax over the last axis where `axis` names another one (is `axis` "
+                  "ignored, or is axis=0 taken as 'not given'?); normalise along `axis`, one slice at a time "
+                  "(see the prompt)", _variant(lambda x, axis: -1, "always the last axis")),
+    "whole-array": ("your output matches one softmax over the whole array (scipy.special.softmax's default "
+                    "axis=None); this problem normalises each 1-D slice along `axis` separately (see the prompt)",
+                    _variant(lambda x, axis: None, "every element at once")),
+}
+
+
 def run(entry, kind, case, names):
     from drillcli.harness import WrongReturn, build_inputs, check_inputs_unchanged
 
-    log_softmax = getattr(sys.modules.get(entry.__module__), "log_softmax", None)
+    log_softmax = getattr(entry, "log_softmax", None)      # a near miss carries its own (see _variant)
+    if not callable(log_softmax):
+        log_softmax = getattr(sys.modules.get(entry.__module__), "log_softmax", None)
     if not callable(log_softmax):
         raise WrongReturn("your file must define log_softmax(x, axis=-1) next to softmax")
     args, named, _ = build_inputs(case)

@@ -190,6 +190,8 @@ def cases() -> list[Case]:
     rand("near-greedy", 8, 4, 16, 0.05, dtype=f64, note="T = 0.05: logits / T reach ~60, the distribution is nearly one-hot")
     rand("near-greedy-float32", 9, 4, 16, 0.1, note="T = 0.1 in float32")
     rand("near-uniform", 10, 4, 16, 50.0, note="T = 50: nearly uniform")
+    rand("tiny-temperature", 31, 4, 16, 0.002, dtype=f64, scale=2.0,
+         note="ordinary logits, T = 0.002: logits / T reach the thousands through T alone (subtract the row max)")
     rand("large-logits", 11, 4, 20, 1.0, scale=200.0,
          note="logits in the hundreds: exp() without subtracting the row max overflows float32")
     rand("large-logits-float64", 12, 3, 20, 0.5, scale=500.0, dtype=f64,

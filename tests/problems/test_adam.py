@@ -178,6 +178,7 @@ BUGS = {
     "zero-grad-does-nothing": _bug("for p in self.params:\n                p.grad = None", "pass"),
     "skips-all-zero-gradients": _bug("if p.grad is None:", "if p.grad is None or not p.grad.any():"),
     "eps-zero-taken-as-default": _bug("(v_hat.sqrt() + self.eps)", "(v_hat.sqrt() + (self.eps or 1e-8))"),
+    "beta1-zero-taken-as-default": _bug("b1, b2 = self.betas", "b1, b2 = self.betas\n            b1 = b1 or 0.9"),
 }
 
 

@@ -188,6 +188,8 @@ BUGS = {
         "p.sub_(self.lr * m_hat / (v_hat.sqrt() + self.eps))", "p = p - self.lr * m_hat / (v_hat.sqrt() + self.eps)"),
     "skips-all-zero-gradients": _bug("if p.grad is None:", "if p.grad is None or not p.grad.any():"),
     "eps-zero-taken-as-default": _bug("(v_hat.sqrt() + self.eps)", "(v_hat.sqrt() + (self.eps or 1e-8))"),
+    "weight-decay-zero-taken-as-default": _bug("p.mul_(1 - self.lr * self.wd)", "p.mul_(1 - self.lr * (self.wd or 1e-2))"),
+    "beta1-zero-taken-as-default": _bug("b1, b2 = self.betas", "b1, b2 = self.betas\n            b1 = b1 or 0.9"),
 }
 
 

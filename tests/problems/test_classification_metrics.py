@@ -134,6 +134,7 @@ BUGS = {
     "classes-from-y-true-only": _bug("np.union1d(y_true, y_pred)", "np.unique(y_true)"),
     "micro-is-macro": _bug("if average == \"micro\":", "if False:"),
     "pos-label-ignored": _bug("np.array([pos_label])", "np.array([1])"),
+    "pos-label-zero-taken-as-default": _bug("np.array([pos_label])", "np.array([pos_label or 1])"),
     "weighted-instead-of-macro": _bug(
         "return float(precision.mean()), float(recall.mean()), float(f1.mean())",
         "w = true / true.sum()\n        return float((precision * w).sum()), float((recall * w).sum()), float((f1 * w).sum())"),

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
 from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe,
-                           reference, stored_cases)
+                           mutate, reference, stored_cases)
 
 PROBLEM = "cross-entropy"
 
@@ -173,6 +173,10 @@ BUGS = {
             return ((1 - label_smoothing) * nll + label_smoothing * -logp.mean(-1)).mean()
     """,
 }
+# ignore_index = 0 is a pad id, not "no ignore_index": `if ignore_index` keeps the rows with target 0
+BUGS["ignore-index-zero-taken-as-unset"] = mutate(
+    CORRECT["smoothed-target-distribution"],
+    ("keep = t != ignore_index", "keep = (t != ignore_index) if ignore_index else torch.ones_like(t, dtype=torch.bool)"))
 
 
 @pytest.mark.parametrize("name", CORRECT)

@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.graders.dropout import run
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, mutate,
+                           reference, stored_cases)
 
 PROBLEM = "dropout"
 
@@ -153,6 +154,21 @@ BUGS = {
                 x.mul_(keep).div_(1 - p)
             return x.clone()
     """,
+    "keep-prob-convention": """
+        import torch
+        def dropout(x, p, training=True, generator=None):
+            if not training:
+                return x
+            keep = torch.rand(x.shape, generator=generator) < p
+            return x * keep / p
+    """,
+    "classic-scaled-at-test-time": """
+        import torch
+        def dropout(x, p, training=True, generator=None):
+            if not training:
+                return x * (1 - p)
+            return x * (torch.rand(x.shape, generator=generator) >= p)
+    """,
     "p-one-divides-by-zero": """
         import torch
         def dropout(x, p, training=True, generator=None):
@@ -162,6 +178,21 @@ BUGS = {
             return x * keep / (1 - p)
     """,
 }
+
+# p = 0 drops nothing; it is not "use the default"
+BUGS["zero-p-taken-as-default"] = mutate(CORRECT["where-with-guard"],
+                                         ("if not training:", "p = p or 0.5\n            if not training:"))
+
+NEAR_MISSES = {
+    "not-inverted": [BUGS["no-rescale"], BUGS["classic-scaled-at-test-time"]],
+    "keep-probability": [BUGS["keep-prob-convention"]],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    for source in NEAR_MISSES[variant]:
+        assert_near_miss(grade_source(PROBLEM, source), PROBLEM, variant)
 
 
 @pytest.mark.parametrize("name", CORRECT)

@@ -104,6 +104,7 @@ BUGS = {
     "gamma-as-multiplier": _bug("(1 - p_t) ** gamma", "gamma * (1 - p_t)"),
     "softmax-instead-of-sigmoid": _bug("p = torch.sigmoid(logits)", "p = torch.softmax(logits, dim=-1)"),
     "alpha-tested-for-truth": _bug("if alpha is not None:", "if alpha:"),
+    "gamma-zero-taken-as-default": _bug("loss = ce * (1 - p_t) ** gamma", "loss = ce * (1 - p_t) ** (gamma or 2.0)"),
     "alpha-none-means-half": _bug("if alpha is not None:\n", "if True:\n            alpha = 0.5 if alpha is None else alpha\n"),
 }
 

@@ -10,7 +10,7 @@ import torch
 from drillcli.graders import greedy_decode as grader
 from drillcli.graders.greedy_decode import Model
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, mutate, reference, stored_cases
 
 PROBLEM = "greedy-decode"
 
@@ -138,6 +138,8 @@ BUGS = {
             return tokens
     """,
 }
+# pad_id = 0 is an id to pad with, not "no padding": `if pad_id` lets finished rows keep generating
+BUGS["pad-id-zero-taken-as-no-padding"] = mutate(CORRECT["python-lists"], ("if done[b]:", "if done[b] and pad_id:"))
 
 
 @pytest.mark.parametrize("name", CORRECT)

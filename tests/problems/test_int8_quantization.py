@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from drillcli.graders.int8_quantization import run
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, mutate, reference, stored_cases
 
 PROBLEM = "int8-quantization"
 
@@ -166,6 +166,8 @@ def quantize_int8(x, dim=None):
     q = torch.where(x < 0, torch.round(x / scale * 128 / 127), torch.round(x / scale))
     return q.clamp(-128, 127).to(torch.int8), scale
 """ + _DEQ,
+    # dim = 0 is a channel axis, not "no dim": `if not dim` quantizes per tensor there
+    "dim-zero-taken-as-per-tensor": mutate(CORRECT["multiply-by-inverse-scale"], ("if dim is None:", "if not dim:")),
 }
 
 

@@ -110,6 +110,8 @@ BUGS = {
     "shift-max-over-centroids": lloyd_bug("shift = ((new_c - c) ** 2).sum()", "shift = ((new_c - c) ** 2).sum(1).max()"),
     "stale-labels": lloyd_bug("    return c, torch.cdist(x, c).argmin(1)", "    return c, labels"),
     "one-iteration-too-many": lloyd_bug("for _ in range(max_iters):", "for _ in range(max_iters + 1):"),
+    # tol = 0 means "until nothing moves", not "use the default 1e-4"
+    "zero-tol-taken-as-default": lloyd_bug("c = init_centroids.clone()", "c = init_centroids.clone()\n    tol = tol or 1e-4"),
     "ties-to-largest-index": lloyd_bug("labels = torch.cdist(x, c).argmin(1)",
                                        "labels = c.shape[0] - 1 - torch.cdist(x, c).flip(1).argmin(1)"),
     "pp-first-center-is-x0": LLOYD_OK + PP_OK.replace("idx = [torch.randint(x.shape[0], (1,), generator=generator).item()]",

@@ -112,6 +112,8 @@ BUGS = {
         "logp = torch.log_softmax(logits, dim=1)",
         "logp = torch.log((1 - smoothing) * torch.softmax(logits, dim=1) + smoothing / C)"),
     "sum-reduction-averages": _bug("return loss.sum()", "return loss.sum() / loss.shape[0]"),
+    # smoothing = 0 is plain cross-entropy, not "use the default 0.1"
+    "zero-smoothing-taken-as-default": _bug("C = logits.shape[1]", "smoothing = smoothing or 0.1\n        C = logits.shape[1]"),
 }
 
 

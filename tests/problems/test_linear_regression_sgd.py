@@ -9,7 +9,7 @@ import pytest
 import torch
 from sklearn.linear_model import LinearRegression
 
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, mutate, reference, stored_cases
 
 PROBLEM = "linear-regression-sgd"
 
@@ -106,8 +106,11 @@ BUGS = {
     "bias-from-updated-w": variant(gb="0.0", update="w = w - lr * gw\n            b = b - lr * 2.0 * (Xb @ w + b - yb).mean()"),
     "bias-never-updated": variant(update="w = w - lr * gw"),
 }
+# epochs = 0 is legal: np.stack of an empty list of losses raises
+BUGS["losses-stacked"] = mutate(CORRECT["augmented-bias-column"], ("np.asarray(losses)", "np.stack(losses)"))
 
-STATUS = {"drops-last-batch": ("wrong_return",)}       # fewer losses than steps: reported as a wrong return
+STATUS = {"drops-last-batch": ("wrong_return",),       # fewer losses than steps: reported as a wrong return
+          "losses-stacked": ("error",)}                # np.stack([]) raises when epochs = 0
 
 
 @pytest.mark.parametrize("name", CORRECT)

@@ -154,6 +154,8 @@ BUGS = {
         "p.mul_(1 - self.lr * self.wd)\n                if p.grad is None:\n                    continue\n                g = p.grad\n                c = b1 * m + (1 - b1) * g"),
     "zero-grad-does-nothing": _bug("for p in self.params:\n                p.grad = None", "pass"),
     "skips-all-zero-gradients": _bug("if p.grad is None:", "if p.grad is None or not p.grad.any():"),
+    "beta1-zero-taken-as-default": _bug("b1, b2 = self.betas", "b1, b2 = self.betas\n            b1 = b1 or 0.9"),
+    "beta2-zero-taken-as-default": _bug("b1, b2 = self.betas", "b1, b2 = self.betas\n            b2 = b2 or 0.99"),
 }
 
 

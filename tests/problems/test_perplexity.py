@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
 from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe,
-                           reference, stored_cases)
+                           mutate, reference, stored_cases)
 
 PROBLEM = "perplexity"
 
@@ -126,6 +126,10 @@ def perplexity(logits, targets, pad_id):
     return torch.exp(nll.sum() / mask.sum()), torch.exp(nll.sum(1) / mask.sum(1))
 """,
 }
+# pad_id = 0 is a real pad id, not "no padding": `if pad_id` counts the padded positions
+BUGS["pad-id-zero-taken-as-no-padding"] = mutate(
+    CORRECT["log-softmax-masked-select"],
+    ("mask = targets != pad_id", "mask = (targets != pad_id) if pad_id else torch.ones_like(targets, dtype=torch.bool)"))
 
 
 @pytest.mark.parametrize("name", CORRECT)

@@ -13,7 +13,8 @@ from torch import nn
 
 from drillcli.graders.relative_position_bias import _allowed_buckets, check
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, reference,
+                           stored_cases)
 
 PROBLEM = "relative-position-bias"
 
@@ -243,6 +244,17 @@ def test_bugs_fail(grade_source, name):
     verdict = grade_source(PROBLEM, BUGS[name])
     assert verdict.status == "failed", describe(verdict)
     assert_rejected(verdict)
+
+
+NEAR_MISSES = {
+    "query-minus-key": BUGS["relative-position-query-minus-key"],
+    "queries-from-zero": BUGS["queries-start-at-position-0"],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    assert_near_miss(grade_source(PROBLEM, NEAR_MISSES[variant]), PROBLEM, variant)
 
 
 def t5_relative_position_bucket(relative_position, bidirectional=True, num_buckets=32, max_distance=128):

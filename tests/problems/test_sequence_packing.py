@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.graders.sequence_packing import run
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import assert_rejected, assert_within_half_tolerance, describe, mutate, reference, stored_cases
 
 PROBLEM = "sequence-packing"
 
@@ -145,6 +145,11 @@ def pack_sequences(seqs, row_len, eos_id, pad_id):
         "n_pad = R * row_len - len(stream)", "n_pad = 0; stream, docs = stream[:R * row_len], docs[:R * row_len]"),
     "pads-with-eos": _STREAM + _TAIL.replace("stream + [pad_id] * n_pad", "stream + [eos_id] * n_pad"),
 }
+# 0 is an id like any other: neither eos_id = 0 nor pad_id = 0 means "none"
+BUGS["eos-id-zero-taken-as-no-eos"] = mutate(CORRECT["python-loops"],
+                                             ("list(s) + [eos_id]", "list(s) + ([eos_id] if eos_id else [])"))
+BUGS["pad-id-zero-falls-back-to-eos"] = mutate(CORRECT["python-loops"],
+                                               ("stream.append((pad_id, -1))", "stream.append((pad_id or eos_id, -1))"))
 
 
 @pytest.mark.parametrize("name", CORRECT)

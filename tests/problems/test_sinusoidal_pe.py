@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from tests.support import assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, mutate, reference,
+                           stored_cases)
 
 PROBLEM = "sinusoidal-pe"
 
@@ -131,6 +132,9 @@ BUGS = {
             return torch.stack((torch.sin(pos * freq), torch.cos(pos * freq)), -1).reshape(max_len, d_model)
     """,
 }
+# max_len = 0: torch.tensor([]) of an empty list of rows is shape (0,), not (0, d_model)
+BUGS["empty-rows-lose-their-width"] = mutate(CORRECT["python-loops-math"], (
+    "torch.tensor(rows, dtype=torch.float32).reshape(max_len, d_model)", "torch.tensor(rows, dtype=torch.float32)"))
 
 
 @pytest.mark.parametrize("name", CORRECT)

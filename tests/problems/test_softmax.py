@@ -9,7 +9,8 @@ import torch
 
 from drillcli.graders.softmax import run
 from drillcli.solutions import softmax as ref
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, stored_cases
+from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, mutate,
+                           stored_cases)
 
 PROBLEM = "softmax"
 
@@ -109,6 +110,15 @@ BUGS = {
             z = x - x.max(axis=-1, keepdims=True)
             return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
     """,
+    "whole-array-at-once": """
+        import numpy as np
+        def softmax(x, axis=-1):
+            e = np.exp(x - x.max()) if x.size else x
+            return e / e.sum()
+        def log_softmax(x, axis=-1):
+            z = x - x.max() if x.size else x
+            return z - np.log(np.exp(z).sum())
+    """,
     "modifies-x-in-place": """
         import numpy as np
         def softmax(x, axis=-1):
@@ -142,6 +152,19 @@ BUGS = {
             return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
     """,
 }
+# axis = 0 is an axis, not "not given": `axis or -1` normalises the rows instead of the columns
+BUGS["axis-zero-taken-as-default"] = mutate(CORRECT["logsumexp-first"], ("def _lse(x, axis):", "def _lse(x, axis):\n            axis = axis or -1"))
+
+NEAR_MISSES = {
+    "last-axis": [BUGS["ignores-axis"], BUGS["axis-zero-taken-as-default"]],
+    "whole-array": [BUGS["whole-array-at-once"]],
+}
+
+
+@pytest.mark.parametrize("variant", NEAR_MISSES)
+def test_near_misses_are_named(grade_source, variant):
+    for source in NEAR_MISSES[variant]:
+        assert_near_miss(grade_source(PROBLEM, source), PROBLEM, variant)
 
 # A structural bug: on non-square inputs the missing keepdims raises, on square ones it is silently wrong.
 NO_KEEPDIMS = """

@@ -77,6 +77,16 @@ def warmup_cosine_lr(step, max_lr, min_lr, warmup_steps, total_steps):
     if step >= total_steps:
         return min_lr
 """ + _DECAY,
+    # warmup_steps = 0 means no warmup (step 0 gives max_lr), not "a warmup of 1 step"
+    "zero-warmup-taken-as-one": """
+import math
+def warmup_cosine_lr(step, max_lr, min_lr, warmup_steps, total_steps):
+    warmup_steps = warmup_steps or 1   # avoid 0 / 0
+    if step < warmup_steps:
+        return max_lr * step / warmup_steps
+    if step >= total_steps:
+        return min_lr
+""" + _DECAY,
     "nanogpt-warmup-plus-one": """
 import math
 def warmup_cosine_lr(step, max_lr, min_lr, warmup_steps, total_steps):
