@@ -169,10 +169,11 @@ NEAR_SLACK = 10.0
 def near_miss(spec: Spec, cases: list[Case], results: list[CaseResult], got: dict[int, dict[str, np.ndarray]],
               near_misses: dict[str, tuple[str, Any]]) -> str:
     """The message of the first of the grader's NEAR_MISSES that explains every failing case:
-    each failure is a wrong value (or NaN), and on each the user's outputs match that variant's
-    stored outputs within NEAR_SLACK times the problem's tolerance. Empty when none does."""
+    each failure is a wrong value, a NaN or a wrong shape (a longer list: LIS's non-decreasing
+    variant), and on each the user's outputs match that variant's stored outputs, shape
+    included, within NEAR_SLACK times the problem's tolerance. Empty when none does."""
     failing = [i for i, r in enumerate(results) if r.failed]
-    if not failing or any(results[i].kind not in ("value", "nan") for i in failing):
+    if not failing or any(results[i].kind not in ("value", "nan", "shape") for i in failing):
         return ""
     for variant, (message, _) in near_misses.items():
         if all(_matches(spec, cases[i].near.get(variant, {}), got.get(i, {})) for i in failing):

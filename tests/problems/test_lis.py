@@ -396,8 +396,6 @@ def test_bugs_fail(grade_source, name):
     assert_rejected(verdict)
 
 
-@pytest.mark.xfail(strict=True, reason="a longer answer fails as a length (shape) mismatch, and compare.near_miss "
-                                        "only explains value / NaN failures: needs the engine change in the report")
 def test_bisect_right_is_named_as_non_decreasing(grade_source):
     assert_near_miss(grade_source(PROBLEM, BUGS["bisect-right-allows-equal"]), PROBLEM, "non-decreasing")
 
