@@ -40,6 +40,7 @@ def test_the_example_pack_goes_through_new_build_check_start_grade_and_review(pa
     assert drill("build-fixtures", "extras/softsign").exit_code == 0
     checked = drill("check", "extras/softsign", "extras/gelu", "extras/cosine-similarity")
     assert checked.exit_code == 0 and checked.output.count("✓") == 3, checked.output
+    assert "no Chinese yet (3)" in checked.output                     # listed, not an error
 
     listed = drill("list").output
     assert "pack extras" in listed and "extras/gelu" in listed and "extras/softsign" in listed
