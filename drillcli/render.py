@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -27,9 +28,26 @@ STATUS_STYLE = {"pass": "green", "fail": "red", "error": "red", "not_run": "dim"
 
 def prompt(spec: Spec) -> Panel:
     title = f"[bold]{spec.title}[/]  [dim]{spec.id} · {spec.family} · {spec.difficulty} · {spec.target_minutes:g} min[/]"
-    from rich.markdown import Markdown  # markdown-it is slow to import: only `show`/`start` need it
+    return Panel(_markdown()(spec.prompt), title=title, title_align="left")
 
-    return Panel(Markdown(spec.prompt), title=title, title_align="left")
+
+@lru_cache(maxsize=None)
+def _markdown() -> type:
+    """rich's Markdown whose table cells fold a long run without spaces (a Chinese sentence)
+    onto the next line instead of cutting it with an ellipsis. Built on first use:
+    markdown-it is slow to import and only `show`/`start` need it."""
+    from rich.markdown import Markdown, TableElement
+
+    class FoldingTable(TableElement):
+        def __rich_console__(self, console: Console, options: Any) -> Any:
+            rows = ([self.header.row] if self.header is not None and self.header.row is not None else []) + \
+                (self.body.rows if self.body is not None else [])
+            for row in rows:
+                for cell in row.cells:
+                    cell.content.overflow = "fold"
+            yield from super().__rich_console__(console, options)
+
+    return type("PromptMarkdown", (Markdown,), {"elements": {**Markdown.elements, "table_open": FoldingTable}})
 
 
 def prompt_markdown(spec: Spec) -> str:

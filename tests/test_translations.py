@@ -81,7 +81,7 @@ def test_the_language_comes_from_lang_then_drill_lang_then_config(monkeypatch):
     assert drill("show", pid, "--lang", "fr").exit_code == 2
 
 
-@pytest.mark.parametrize("pid", TRANSLATED[:3])
+@pytest.mark.parametrize("pid", TRANSLATED)
 def test_chinese_wraps_inside_a_panel_at_80_columns_and_loses_nothing(pid):
     spec = localize(CATALOG.spec(pid, localized=False), "zh")
     console = Console(width=80, record=True, color_system=None)
