@@ -63,7 +63,8 @@ def choose_problems(specs: list[Spec], budget_min: float, recent: dict[str, floa
 
 def choose_concepts(problems: list[Spec], deck: list[Card], count: int, family: str | None,
                     rng: random.Random) -> list[Card]:
-    """One follow-up of each chosen problem first (in turn), then standalone cards of the family."""
+    """A follow-up of each chosen problem (leaving room for at least one standalone card), then
+    standalone cards of the family."""
     followups = [c for spec in problems for c in deck if c.id.startswith(f"{spec.id}#")]
     rng.shuffle(followups)
     standalone = [c for c in deck if "#" not in c.id and (family is None or c.family == family)]

@@ -96,6 +96,20 @@ def test_a_round_that_runs_out_of_time_goes_to_its_questions(monkeypatch, fake_g
     assert session.row.finished_at is not None and all(c["covered"] == [] for c in plan["concepts"])
 
 
+def test_a_round_fits_its_time_mixes_difficulties_and_prefers_what_was_not_practised():
+    import random
+
+    from drillcli.mock import choose_problems
+
+    specs = Catalog().specs()
+    recent = {s.id: 1.0e9 for s in specs if s.difficulty == "easy" and s.id != "softmax"}   # all easy ones but one
+    for seed in range(5):
+        chosen = choose_problems(specs, 50, recent, random.Random(seed))
+        assert sum(s.target_minutes for s in chosen) <= 50
+        assert {s.difficulty for s in chosen} >= {"easy", "medium"}
+        assert [s.id for s in chosen if s.difficulty == "easy"][0] == "softmax"   # the one not practised lately
+
+
 def test_mock_rejects_other_lengths_and_resume_without_a_round():
     assert drill("mock", "--minutes", "30").exit_code == 2
     assert "no interrupted mock round" in drill("mock", "--resume").output
