@@ -119,7 +119,16 @@ class Catalog:
         return localize(spec) if localized else spec
 
     def specs(self) -> list[Spec]:
-        return [self.spec(pid) for pid in self.ids]
+        """Every problem's spec. A pack's problem whose spec does not load is left out (`drill
+        list` and `drill check` report it); a built-in one raises SpecError."""
+        out = []
+        for pid, (source, _) in self._where.items():
+            try:
+                out.append(self.spec(pid))
+            except SpecError:
+                if not source.pack:
+                    raise
+        return out
 
     def solution_path(self, spec: Spec) -> Path:
         return spec.source_root / "solutions" / f"{spec.module_name}.py"

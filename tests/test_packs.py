@@ -105,6 +105,7 @@ def test_a_broken_pack_is_one_line_in_list_and_every_other_problem_works(pack, b
     warnings = [line for line in listed.output.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and expected in warnings[0], listed.output
     assert "attention" in listed.output and drill("show", "rope").exit_code == 0
+    assert drill().exit_code == 0 and drill("stats").exit_code == 0     # commands over every spec work too
 
 
 def test_check_reports_a_reference_that_does_not_import_in_one_line(pack):
