@@ -4,8 +4,9 @@ dtype, NaN/inf), then values. Runs in the parent; numpy only.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -21,6 +22,28 @@ TYPE_NAMES = {"tensor": "a torch.Tensor", "ndarray": "a numpy.ndarray", "list": 
 # Errors measured by every values_close call of the comparison in progress, custom checks
 # included, so the case table shows them whichever path compared the values.
 _MEASURED: ContextVar[list[tuple[float, float, float]] | None] = ContextVar("measured", default=None)
+
+
+# The spec of the comparison in progress, so that a grader's `check` compares with the
+# problem's own tolerance (`tolerance`) without loading its spec again for every case.
+_SPEC: ContextVar[Spec | None] = ContextVar("spec", default=None)
+
+
+def tolerance(dtype: str) -> tuple[float, float]:
+    """(atol, rtol) of the problem being compared, for `dtype`; only inside a `check`."""
+    spec = _SPEC.get()
+    assert spec is not None, "compare.tolerance is only known while a case is compared (see `comparing`)"
+    return spec.tol(dtype)
+
+
+@contextmanager
+def comparing(spec: Spec) -> Iterator[None]:
+    """Within this block a grader's `check` compares as for `spec` (`tolerance`)."""
+    token = _SPEC.set(spec)
+    try:
+        yield
+    finally:
+        _SPEC.reset(token)
 
 
 def _measured(max_abs: float, max_rel: float, used: float) -> None:
@@ -127,7 +150,8 @@ def compare_case(spec: Spec, case: Case, got: dict[str, np.ndarray], got_types: 
     measured: list[tuple[float, float, float]] = []
     token = _MEASURED.set(measured)
     try:
-        result = _compare(spec, case, got, got_types, check)
+        with comparing(spec):
+            result = _compare(spec, case, got, got_types, check)
     finally:
         _MEASURED.reset(token)
     result.note, result.returned = case.note, describe_returned(got, got_types)

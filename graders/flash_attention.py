@@ -3,7 +3,6 @@ the long cases: the worker records every tensor created while the entry runs (a
 TorchDispatchMode) and the largest one must stay far below a (Lq, Lk) score matrix.
 """
 
-from functools import lru_cache
 
 from drillcli.fixtures import Case, make_case
 
@@ -134,22 +133,15 @@ def memory_limit(case) -> int:
     return MEMORY_SLACK * max(q.size, k.size, v.size, lead * lq * dv, tile)
 
 
-@lru_cache(maxsize=None)
-def _tolerance(dtype: str) -> tuple[float, float]:
-    from drillcli.catalog import Catalog
-
-    return Catalog().spec("flash-attention").tol(dtype)
-
-
 def check(case, got):
     """Values as the default comparison does (the spec's tolerance), then the memory bound."""
     import numpy as np
 
-    from drillcli.compare import Mismatch, values_close
+    from drillcli.compare import Mismatch, tolerance, values_close
 
     expected = case.outputs["out"]
     try:
-        values_close("out", expected, got["out"], *_tolerance(str(expected.dtype)))
+        values_close("out", expected, got["out"], *tolerance(str(expected.dtype)))
     except Mismatch as m:
         return f"{m.message}\n{m.detail}"
     if case.inputs.get("_memory_check"):

@@ -1,7 +1,6 @@
 """Cases for linear attention (elu + 1 feature map), causal and non-causal, with a memory check
 on the long cases: no tensor of (Lq, Lk) size may be created (same mechanism as flash-attention)."""
 
-from functools import lru_cache
 
 from drillcli.fixtures import Case, make_case
 
@@ -123,24 +122,17 @@ def memory_limit(case) -> int:
     return MEMORY_SLACK * max(q.size, k.size, v.size, lead * q.shape[-2] * v.shape[-1], state)
 
 
-@lru_cache(maxsize=None)
-def _tolerance(dtype: str) -> tuple[float, float]:
-    from drillcli.catalog import Catalog
-
-    return Catalog().spec("linear-attention").tol(dtype)
-
-
 def check(case, got):
     """Values (and gradients) as the default comparison does, then the memory bound."""
     import numpy as np
 
-    from drillcli.compare import Mismatch, values_close
+    from drillcli.compare import Mismatch, tolerance, values_close
 
     for name, expected in case.outputs.items():
         if name == "peak_elems":
             continue
         try:
-            values_close(name, expected, got[name], *_tolerance(str(expected.dtype)))
+            values_close(name, expected, got[name], *tolerance(str(expected.dtype)))
         except Mismatch as m:
             return f"{m.message}\n{m.detail}"
     if case.inputs.get("_memory_check"):

@@ -73,11 +73,10 @@ def run(entry, kind, case, names):
 
 
 def check(case, got):
-    from drillcli.catalog import Catalog
-    from drillcli.compare import Mismatch, values_close
+    from drillcli.compare import Mismatch, tolerance, values_close
 
     expected = case.outputs["probs"]
-    atol, rtol = Catalog().spec("min-p-sampling").tol(str(expected.dtype))
+    atol, rtol = tolerance(str(expected.dtype))
     try:
         values_close("probs", expected, got["probs"], atol, rtol)
     except Mismatch as m:

@@ -21,7 +21,6 @@ is not touched: its reads are recorded as placeholders (-2 in the table, length 
 so the verdict names the append that went wrong rather than a KeyError further on.
 """
 
-from functools import lru_cache
 
 from drillcli.fixtures import Case, make_case
 
@@ -464,13 +463,6 @@ def run(entry, kind, case, names):
 
 # ---------------------------------------------------------------------------------------- check
 
-@lru_cache(maxsize=None)
-def _tolerance(dtype: str) -> tuple[float, float]:
-    from drillcli.catalog import Catalog
-
-    return Catalog().spec("paged-kv-cache").tol(dtype)
-
-
 def _history(ops, i, init):
     recent = "; ".join(_describe(*ops[j]) for j in range(max(0, i - 8), i)) or "(none: it is the first)"
     return (f"num_blocks={init['num_blocks']}, block_size={init['block_size']}; "
@@ -481,7 +473,7 @@ def check(case, got):
     """The first operation whose result is wrong, in script order, with the ops before it."""
     import numpy as np
 
-    from drillcli.compare import Mismatch, values_close
+    from drillcli.compare import Mismatch, tolerance, values_close
 
     ops = np.asarray(case.inputs["_ops"]).tolist()
     want = case.outputs
@@ -490,7 +482,7 @@ def check(case, got):
 
     def close(label, expected, have):
         try:
-            values_close(label, expected, have, *_tolerance(str(expected.dtype)))
+            values_close(label, expected, have, *tolerance(str(expected.dtype)))
         except Mismatch as m:
             return m
         return None

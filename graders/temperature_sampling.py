@@ -21,7 +21,6 @@ import math
 
 from drillcli.fixtures import Case, make_case
 
-PROBLEM = "temperature-sampling"
 RETURNS = ("probs", "samples")
 REFERENCE_DTYPE = "float64"
 DELTA = 1e-12   # false-failure probability of the statistical test, per row
@@ -105,55 +104,52 @@ def tv_bound(p, n):
     return 0.5 * float(np.sqrt(p * (1 - p) / n).sum()) + math.sqrt(math.log(1 / DELTA) / (2 * n))
 
 
-def sampler_check(problem_id):
-    def check(case, got):
-        import numpy as np
+def sampler_check(case, got):
+    import numpy as np
 
-        from drillcli.catalog import Catalog
-        from drillcli.compare import Mismatch, values_close
+    from drillcli.compare import Mismatch, tolerance, values_close
 
-        expected = case.outputs["probs"]
-        atol, rtol = Catalog().spec(problem_id).tol(str(expected.dtype))
-        try:
-            values_close("probs", expected, got["probs"], atol, rtol)
-        except Mismatch as m:
-            return f"{m.message}\n{m.detail}"
-        if int(got["reproducible"]) != 1:
-            return ("samples are not reproducible: two runs with generators seeded alike gave different samples\n"
-                    "draw every random number from `generator` (e.g. torch.multinomial(..., generator=generator))")
-        p, counts = expected.astype(np.float64), got["counts"]
-        n = int(case.inputs["num_samples"])
-        # log P(two independent runs draw the same samples) = n * sum_rows log(sum_i p_i^2)
-        with np.errstate(divide="ignore"):
-            log_coincidence = n * float(np.log((p ** 2).sum(axis=1)).sum())
-        if int(got["seed_sensitive"]) != 1 and log_coincidence < math.log(1e-12):
-            return ("samples do not depend on the generator: runs with generators seeded differently gave the same samples\n"
-                    "use the `generator` you are given; do not create or seed your own")
-        banned = (p == 0) & (counts > 0)
-        if banned.any():
-            row, tok = (int(i) for i in np.argwhere(banned)[0])
-            return (f"samples: drew tokens that have probability 0 ({int(counts[banned].sum())} draws)\n"
-                    f"first: row {row}, token {tok} drawn {int(counts[row, tok])} times; "
-                    f"allowed tokens of that row: {np.flatnonzero(p[row] > 0).tolist()[:20]}")
-        for row in range(p.shape[0]):
-            emp = counts[row] / n
-            tv, bound = 0.5 * float(np.abs(emp - p[row]).sum()), tv_bound(p[row], n)
-            if tv > bound:
-                worst = np.argsort(-np.abs(emp - p[row]))[:5]
-                pairs = ", ".join(f"token {int(i)}: {emp[i]:.4f} vs {p[row, i]:.4f}" for i in worst)
-                return (f"samples do not follow probs: row {row}, total variation {tv:.4f} > {bound:.4f} "
-                        f"(a correct sampler exceeds it with probability < {DELTA:g})\n"
-                        f"empirical vs expected frequency, largest gaps: {pairs}")
-        return None
+    expected = case.outputs["probs"]
+    atol, rtol = tolerance(str(expected.dtype))
+    try:
+        values_close("probs", expected, got["probs"], atol, rtol)
+    except Mismatch as m:
+        return f"{m.message}\n{m.detail}"
+    if int(got["reproducible"]) != 1:
+        return ("samples are not reproducible: two runs with generators seeded alike gave different samples\n"
+                "draw every random number from `generator` (e.g. torch.multinomial(..., generator=generator))")
+    p, counts = expected.astype(np.float64), got["counts"]
+    n = int(case.inputs["num_samples"])
+    # log P(two independent runs draw the same samples) = n * sum_rows log(sum_i p_i^2)
+    with np.errstate(divide="ignore"):
+        log_coincidence = n * float(np.log((p ** 2).sum(axis=1)).sum())
+    if int(got["seed_sensitive"]) != 1 and log_coincidence < math.log(1e-12):
+        return ("samples do not depend on the generator: runs with generators seeded differently gave the same samples\n"
+                "use the `generator` you are given; do not create or seed your own")
+    banned = (p == 0) & (counts > 0)
+    if banned.any():
+        row, tok = (int(i) for i in np.argwhere(banned)[0])
+        return (f"samples: drew tokens that have probability 0 ({int(counts[banned].sum())} draws)\n"
+                f"first: row {row}, token {tok} drawn {int(counts[row, tok])} times; "
+                f"allowed tokens of that row: {np.flatnonzero(p[row] > 0).tolist()[:20]}")
+    for row in range(p.shape[0]):
+        emp = counts[row] / n
+        tv, bound = 0.5 * float(np.abs(emp - p[row]).sum()), tv_bound(p[row], n)
+        if tv > bound:
+            worst = np.argsort(-np.abs(emp - p[row]))[:5]
+            pairs = ", ".join(f"token {int(i)}: {emp[i]:.4f} vs {p[row, i]:.4f}" for i in worst)
+            return (f"samples do not follow probs: row {row}, total variation {tv:.4f} > {bound:.4f} "
+                    f"(a correct sampler exceeds it with probability < {DELTA:g})\n"
+                    f"empirical vs expected frequency, largest gaps: {pairs}")
+    return None
 
-    return check
 
 
 def run(entry, kind, case, names):
     return sampler_run(entry, case, names)
 
 
-check = sampler_check(PROBLEM)
+check = sampler_check
 
 
 def sampler_case(name, logits, param_name, param, num_samples, seed, note="", noncontig=()):

@@ -5,11 +5,10 @@ reproducible from the generator, never outside the top k, and statistically righ
 from drillcli.fixtures import Case
 from drillcli.graders.temperature_sampling import sampler_case, sampler_check, sampler_run
 
-PROBLEM = "top-k-sampling"
 RETURNS = ("probs", "samples")
 REFERENCE_DTYPE = "float64"
 
-check = sampler_check(PROBLEM)
+check = sampler_check
 
 
 def run(entry, kind, case, names):

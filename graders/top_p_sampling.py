@@ -8,12 +8,11 @@ or precision (inclusive vs exclusive sums, float32 vs float64) always keep the s
 from drillcli.fixtures import Case
 from drillcli.graders.temperature_sampling import sampler_case, sampler_check, sampler_run
 
-PROBLEM = "top-p-sampling"
 RETURNS = ("probs", "samples")
 REFERENCE_DTYPE = "float64"
 MARGIN = 1e-4
 
-check = sampler_check(PROBLEM)
+check = sampler_check
 
 
 def run(entry, kind, case, names):

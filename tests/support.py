@@ -35,6 +35,16 @@ def stored_cases(problem_id: str) -> list[Case]:
     return load_cases(catalog.fixture_path(catalog.spec(problem_id)))
 
 
+def graders_check(problem_id: str, case: Case, got: dict) -> str | None:
+    """The grader's own `check` of `got`, called as the comparison calls it (with the
+    problem's tolerance in reach of `compare.tolerance`)."""
+    from drillcli.compare import comparing
+
+    spec = Catalog().spec(problem_id)
+    with comparing(spec):
+        return spec.module("graders").check(case, got)
+
+
 def assert_near_miss(verdict: Verdict, problem_id: str, variant: str) -> None:
     """A file written in the other convention `variant` fails and its verdict names it."""
     testing.assert_near_miss(verdict, Catalog().spec(problem_id), variant)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from drillcli.graders.beam_search import check, run
+from drillcli.graders.beam_search import run
 from drillcli.graders.greedy_decode import Model
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, mutate, reference, stored_cases
+from tests.support import graders_check, assert_rejected, assert_within_half_tolerance, describe, mutate, reference, stored_cases
 
 PROBLEM = "beam-search"
 
@@ -177,8 +177,8 @@ def test_bugs_fail(grade_source, name):
 
 def test_a_wrong_number_of_step_calls_is_named():
     case = next(c for c in stored_cases(PROBLEM) if c.name == "readable-alpha-0")
-    assert check(case, {**case.outputs, "steps": case.outputs["steps"] + 1}).startswith("step called 4 times, expected 3")
-    assert check(case, dict(case.outputs)) is None
+    assert graders_check(PROBLEM, case, {**case.outputs, "steps": case.outputs["steps"] + 1}).startswith("step called 4 times, expected 3")
+    assert graders_check(PROBLEM, case, dict(case.outputs)) is None
 
 
 def _independent(case):

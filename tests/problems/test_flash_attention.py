@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import graders_check, assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "flash-attention"
 grader = importlib.import_module("drillcli.graders.flash_attention")
@@ -237,5 +237,5 @@ def test_memory_check_is_real():
 
     got = grader.run(plain, "function", case, list(grader.RETURNS))
     assert got["peak_elems"] == 256 * 256
-    message = grader.check(case, {"out": got["out"].numpy(), "peak_elems": got["peak_elems"]})
+    message = graders_check(PROBLEM, case, {"out": got["out"].numpy(), "peak_elems": got["peak_elems"]})
     assert message and message.startswith("memory:")

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from drillcli.graders import paged_kv_cache as grader
-from tests.support import (assert_near_miss, assert_rejected, assert_within_half_tolerance, describe, mutate,
+from tests.support import (assert_near_miss, graders_check, assert_rejected, assert_within_half_tolerance, describe, mutate,
                            stored_cases)
 
 PROBLEM = "paged-kv-cache"
@@ -439,7 +439,7 @@ def test_stored_results_match_an_independent_model_and_torch_sdpa_on_every_case(
         for j, o in enumerate(want["attn_out"]):
             torch.testing.assert_close(torch.from_numpy(got["attn_out"][j]).double(), o, msg=f"{name} attention {j}",
                                        **tol)
-        assert grader.check(case, dict(got)) is None, name
+        assert graders_check(PROBLEM, case, dict(got)) is None, name
 
 
 def test_cases_cover_the_edges():

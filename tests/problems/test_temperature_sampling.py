@@ -9,7 +9,7 @@ import torch
 
 from drillcli.graders import temperature_sampling as grader
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import graders_check, assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "temperature-sampling"
 
@@ -122,7 +122,7 @@ def test_reference_matches_categorical_on_every_case():
 
 def test_reference_samples_pass_the_statistical_check():
     for case in stored_cases(PROBLEM):
-        assert grader.check(case, dict(case.outputs)) is None, case.name
+        assert graders_check(PROBLEM, case, dict(case.outputs)) is None, case.name
 
 
 def test_check_rejects_a_shifted_distribution():
@@ -130,12 +130,12 @@ def test_check_rejects_a_shifted_distribution():
     counts = case.outputs["counts"].copy()
     counts[0, 3] -= 1200     # move 3% of the mass from token 3 to token 2
     counts[0, 2] += 1200
-    assert "total variation" in grader.check(case, {**case.outputs, "counts": counts})
+    assert "total variation" in graders_check(PROBLEM, case, {**case.outputs, "counts": counts})
     banned = next(c for c in stored_cases(PROBLEM) if c.name == "readable-banned")
     counts = banned.outputs["counts"].copy()
     counts[0, 1] += 1
     counts[0, 0] -= 1
-    assert "probability 0" in grader.check(banned, {**banned.outputs, "counts": counts})
+    assert "probability 0" in graders_check(PROBLEM, banned, {**banned.outputs, "counts": counts})
 
 
 def test_bound_is_tight_enough_to_matter():

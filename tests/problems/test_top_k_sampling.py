@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from drillcli.graders import top_k_sampling as grader
 from drillcli.harness import build_inputs
-from tests.support import assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
+from tests.support import graders_check, assert_rejected, assert_within_half_tolerance, describe, reference, stored_cases
 
 PROBLEM = "top-k-sampling"
 
@@ -171,7 +170,7 @@ def test_reference_matches_independent_filter_on_every_case():
 
 def test_reference_samples_pass_the_statistical_check():
     for case in stored_cases(PROBLEM):
-        assert grader.check(case, dict(case.outputs)) is None, case.name
+        assert graders_check(PROBLEM, case, dict(case.outputs)) is None, case.name
 
 
 def test_ties_keep_more_than_k():
