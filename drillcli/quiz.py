@@ -99,8 +99,7 @@ class Quiz:
             if answer in ("1", "2", "3", "4"):
                 break
             self.console.print("type 1, 2, 3 or 4")
-        stored = next((row for row in self.store.concept_cards() if row.card == card.id), None)
-        row = review_concept(card.id, stored, int(answer), clock.now())
+        row = review_concept(card.id, self.store.concept_card(card.id), int(answer), clock.now())
         self.store.review_concept(row, int(answer), len(chosen), len(card.points))
         self.console.print(say("card_rated", rating=RATING_NAMES[int(answer)],
                                relative=clock.relative(row.due_at, clock.timestamp())))

@@ -470,6 +470,10 @@ class Store:
         return [ConceptCardRow(*row) for row in
                 self._rows("SELECT card, fsrs, due_at, last_review_at FROM concept_cards ORDER BY due_at, card")]
 
+    def concept_card(self, card: str) -> ConceptCardRow | None:
+        rows = self._rows("SELECT card, fsrs, due_at, last_review_at FROM concept_cards WHERE card = ?", (card,))
+        return ConceptCardRow(*rows[0]) if rows else None
+
     def review_concept(self, card: ConceptCardRow, rating: int, covered: int | None, total: int | None) -> None:
         """Store a concept card's new schedule and the review that set it, together."""
         with self.transaction() as conn:
